@@ -1,0 +1,607 @@
+package pcap
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/purecap/pcap/internal/afpacket"
+	"golang.org/x/sys/unix"
+)
+
+// Defaults applied to zero Config fields.
+const (
+	// DefaultSnaplen is the snapshot length used when Config.Snaplen is 0:
+	// whole packets, as libpcap and tcpdump capture by default.
+	DefaultSnaplen = afpacket.MaxSnaplen
+
+	// DefaultBufferSize is the ring size used when Config.BufferSize is 0.
+	// libpcap's default is 2 MiB. A Go program pauses now and then (garbage
+	// collection, scheduling) while the kernel keeps filling the ring, so we
+	// default to 8 MiB: about 50,000 minimum-size packets in a TPACKET_V3
+	// ring, several milliseconds of a saturated 10 Gb/s link, for 8 MiB of
+	// memory per handle.
+	DefaultBufferSize = 8 << 20
+
+	// DefaultBlockSize is the TPACKET_V3 block size used when
+	// Config.BlockSize is 0, as libpcap chooses it: the smallest block that
+	// holds a whole packet of DefaultSnaplen.
+	DefaultBlockSize = 256 << 10
+)
+
+// Config sets up a live capture. The zero value captures whole packets in
+// both directions, non-promiscuously, waiting as long as it takes for a
+// packet, into a ring of DefaultBufferSize bytes.
+type Config struct {
+	// Snaplen is the most bytes of each packet to capture (0: DefaultSnaplen).
+	Snaplen int
+
+	// Promisc puts the interface into promiscuous mode for as long as the
+	// handle is open. It has no effect on the "any" device.
+	Promisc bool
+
+	// Timeout bounds how long a read waits for the first packet: after at
+	// most this long Dispatch returns, possibly with nothing. 0 waits until a
+	// packet arrives, BreakLoop or Close (libpcap's meaning). With
+	// TPACKET_V3 it is also the block retire timeout unless BlockTimeout is
+	// set, so packets wait at most this long in a half-filled block.
+	Timeout time.Duration
+
+	// NonBlocking makes reads return at once when no packet is ready.
+	NonBlocking bool
+
+	// BufferSize is the size of the receive ring in bytes (0:
+	// DefaultBufferSize). When the kernel cannot allocate it, the ring is
+	// shrunk in 5% steps until it can; Handle.Ring reports what was obtained.
+	BufferSize int
+
+	// Immediate delivers each packet as soon as it arrives rather than when
+	// a V3 block fills or times out; it selects TPACKET_V2 unless a version
+	// is forced.
+	Immediate bool
+
+	// TPacketVersion forces a ring version; TPacketAuto (0) picks V3, or V2
+	// in immediate mode.
+	TPacketVersion TPacketVersion
+
+	// Direction selects received, sent, or all packets.
+	Direction Direction
+
+	// LinkType selects the cooked header for the "any" device:
+	// LinkTypeLinuxSLL (the default) or LinkTypeLinuxSLL2. On another
+	// device, LinkTypeLinuxSLL or LinkTypeLinuxSLL2 captures in cooked mode
+	// instead of with the device's own link-layer header; 0 keeps it.
+	LinkType LinkType
+
+	// Protocol is the ethertype to capture (0: all), as in
+	// socket(AF_PACKET, ..., htons(Protocol)).
+	Protocol uint16
+
+	// BlockSize is the TPACKET_V3 block size in bytes (0: DefaultBlockSize),
+	// rounded up to a power-of-two number of pages.
+	BlockSize int
+
+	// BlockTimeout is the TPACKET_V3 block retire timeout, rounded to
+	// milliseconds (0: Timeout, or the kernel's default when that is 0).
+	BlockTimeout time.Duration
+}
+
+// CaptureInfo describes a captured packet. Its first fields have the names
+// gopacket uses.
+type CaptureInfo struct {
+	// Timestamp is when the kernel received (or sent) the packet, with
+	// nanosecond resolution (microsecond with TPACKET_V1).
+	Timestamp time.Time
+	// CaptureLength is the number of bytes captured: the length of the data.
+	CaptureLength int
+	// Length is the packet's length on the wire, with any cooked header or
+	// re-inserted VLAN tag counted.
+	Length int
+	// InterfaceIndex is the index of the interface the packet was seen on.
+	InterfaceIndex int
+	// VLAN is the outer 802.1Q/802.1ad tag the kernel stripped from the
+	// packet, which the data has again.
+	VLAN VLANTag
+	// PacketType says whom the packet was for, or that the host sent it.
+	PacketType PacketType
+	// RxHash is the kernel's flow hash of the packet (TPACKET_V3 only; 0 when
+	// the kernel computed none).
+	RxHash uint32
+}
+
+// VLANTag is an 802.1Q tag the kernel took out of a packet.
+type VLANTag struct {
+	Present bool   // the packet had a tag (VLAN 0 included)
+	TCI     uint16 // priority, DEI and VLAN ID
+	TPID    uint16 // tag protocol: 0x8100, 0x88a8, ...
+}
+
+// ID returns the VLAN identifier, the low 12 bits of the TCI.
+func (t VLANTag) ID() uint16 { return t.TCI & 0x0fff }
+
+// Errors usable with errors.Is.
+var (
+	// ErrClosed is returned by every call on a closed handle, and by a read
+	// that Close interrupted.
+	ErrClosed = errors.New("pcap: handle is closed")
+	// ErrTimeout is returned by ReadPacketData and ZeroCopyReadPacketData
+	// when no packet arrived within the timeout (or at once, non-blocking).
+	ErrTimeout = errors.New("pcap: timeout expired")
+	// ErrBreak is returned by a read that BreakLoop interrupted.
+	ErrBreak = errors.New("pcap: loop broken")
+	// ErrNoSuchDevice reports an interface that does not exist, or that was
+	// removed during the capture.
+	ErrNoSuchDevice = errors.New("no such device")
+	// ErrInterfaceDown reports an interface that is not up.
+	ErrInterfaceDown = errors.New("interface is not up")
+)
+
+// OpError is the error of an operation on a device: it names both and wraps
+// the cause, so errors.Is works with the sentinels above, os.ErrPermission
+// and unix.Errno values.
+type OpError struct {
+	Op     string // "open", "read", "setfilter", ...
+	Device string
+	Err    error
+}
+
+func (e *OpError) Error() string {
+	msg := "pcap: " + e.Op + " " + e.Device + ": " + e.Err.Error()
+	if errors.Is(e.Err, os.ErrPermission) {
+		msg += " (capturing needs CAP_NET_RAW)"
+	}
+	return msg
+}
+
+func (e *OpError) Unwrap() error { return e.Err }
+
+// Stop reasons, in Handle.stop.
+const (
+	stopBreak  = 1
+	stopClosed = 2
+)
+
+// Handle is a live capture on one interface, or on all ("any").
+//
+// Reads (Dispatch, Loop, ReadPacketData, ZeroCopyReadPacketData, SetBPF)
+// are serialized: one goroutine reads at a time. BreakLoop, Close and Stats
+// may be called from any goroutine at any time.
+type Handle struct {
+	device   string
+	ifindex  int
+	linkType LinkType
+	snaplen  int
+	timeout  time.Duration
+	cooked   bool
+	info     RingInfo
+
+	file *os.File
+	rc   syscall.RawConn
+
+	// stop holds stopBreak and stopClosed bits; the per-packet loop checks
+	// it so BreakLoop and Close take effect after the current packet.
+	stop atomic.Uint32
+
+	// readMu serializes readers. Whoever holds it may touch the ring's
+	// memory; Close unmaps the ring only when it can take readMu and no
+	// zero-copy packet is lent out.
+	readMu   sync.Mutex
+	ring     *ring  // guarded by readMu
+	mem      []byte // the mapping; guarded by readMu
+	lent     bool   // a ZeroCopyReadPacketData result is in use; guarded by readMu
+	nonblock bool   // guarded by readMu
+	ifDown   bool   // the interface went down; guarded by readMu
+	released bool   // the mapping is gone; guarded by readMu
+
+	// statsMu guards stats and linkStats.
+	statsMu   sync.Mutex
+	stats     Stats
+	linkStats *afpacket.LinkStats
+	ifdropAt  uint64 // the interface's drop counters when the handle opened
+}
+
+// OpenLive opens a live capture the way pcap_open_live does.
+func OpenLive(device string, snaplen int, promisc bool, timeout time.Duration) (*Handle, error) {
+	return Open(device, Config{Snaplen: snaplen, Promisc: promisc, Timeout: timeout})
+}
+
+// Device returns the name of the device the handle captures on.
+func (h *Handle) Device() string { return h.device }
+
+// LinkType returns the link-layer header type of the captured data.
+func (h *Handle) LinkType() LinkType { return h.linkType }
+
+// SnapLen returns the snapshot length: no packet's data is longer.
+func (h *Handle) SnapLen() int { return h.snaplen }
+
+// Ring returns the version and geometry of the ring the kernel gave.
+func (h *Handle) Ring() RingInfo { return h.info }
+
+// Dispatch processes packets like pcap_dispatch: it calls fn for up to cnt
+// packets (cnt <= 0: all those available from one wakeup), waiting for the
+// first at most the handle's timeout, and returns how many it delivered.
+// It returns 0 and a nil error when the timeout expires.
+//
+// data points into the ring and is valid only during the call of fn: copy
+// what must outlive it. fn may call BreakLoop or Close: Dispatch then
+// returns after the current packet with the count so far and ErrBreak or
+// ErrClosed.
+func (h *Handle) Dispatch(cnt int, fn func(data []byte, ci CaptureInfo)) (int, error) {
+	if err := h.lockRead(); err != nil {
+		return 0, err
+	}
+	n, err := h.dispatch(cnt, fn)
+	h.unlockRead()
+	return n, err
+}
+
+// Loop processes packets until cnt have been delivered (cnt <= 0: until an
+// error, BreakLoop or Close), like pcap_loop. It returns the number of
+// packets delivered and why it stopped: nil when cnt was reached.
+func (h *Handle) Loop(cnt int, fn func(data []byte, ci CaptureInfo)) (int, error) {
+	total := 0
+	for cnt <= 0 || total < cnt {
+		want := 0
+		if cnt > 0 {
+			want = cnt - total
+		}
+		n, err := h.Dispatch(want, fn)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// BreakLoop makes the current or next Dispatch, Loop or read return
+// ErrBreak, after the packet being delivered; a waiting read wakes at once.
+// It is safe to call from any goroutine, including from fn.
+func (h *Handle) BreakLoop() {
+	h.stop.Or(stopBreak)
+	// A deadline in the past wakes a read parked in the poller.
+	_ = h.file.SetReadDeadline(time.Unix(1, 0))
+}
+
+// ReadPacketData returns the next packet as a copy the caller owns. It
+// returns ErrTimeout when no packet arrived within the timeout.
+func (h *Handle) ReadPacketData() ([]byte, CaptureInfo, error) {
+	data, ci, err := h.readOne(false)
+	if err != nil {
+		return nil, ci, err
+	}
+	buf := make([]byte, len(data))
+	copy(buf, data)
+	h.unlockRead()
+	return buf, ci, nil
+}
+
+// ZeroCopyReadPacketData returns the next packet without copying it: the
+// data points into the ring and stays valid until the next read on the
+// handle. Close does not unmap the ring while such data is lent out; the
+// next read returns ErrClosed and frees it.
+func (h *Handle) ZeroCopyReadPacketData() ([]byte, CaptureInfo, error) {
+	data, ci, err := h.readOne(true)
+	if err != nil {
+		return nil, ci, err
+	}
+	h.unlockRead()
+	return data, ci, nil
+}
+
+// readOne returns with readMu held on success.
+func (h *Handle) readOne(lend bool) ([]byte, CaptureInfo, error) {
+	var ci CaptureInfo
+	if err := h.lockRead(); err != nil {
+		return nil, ci, err
+	}
+	for {
+		data, ok, err := h.ring.next(&ci)
+		if err != nil {
+			h.ring.release()
+			h.unlockRead()
+			return nil, ci, h.opErr("read", err)
+		}
+		if ok {
+			h.lent = lend
+			if !lend {
+				// The copy is made under readMu, before the frame goes back.
+				return data, ci, nil
+			}
+			return data, ci, nil
+		}
+		if err := h.wait(); err != nil {
+			h.unlockRead()
+			if err == errWaitTimeout {
+				err = ErrTimeout
+			}
+			return nil, ci, err
+		}
+	}
+}
+
+// errWaitTimeout is wait's report that the timeout expired.
+var errWaitTimeout = errors.New("wait timeout")
+
+// lockRead takes readMu for a read and hands back what the previous read
+// lent out. It fails, without the lock, on a closed handle.
+func (h *Handle) lockRead() error {
+	h.readMu.Lock()
+	h.lent = false
+	if h.stop.Load()&stopClosed != 0 {
+		h.readMu.Unlock()
+		h.freeRing()
+		return ErrClosed
+	}
+	return nil
+}
+
+func (h *Handle) unlockRead() {
+	h.readMu.Unlock()
+	if h.stop.Load()&stopClosed != 0 {
+		h.freeRing()
+	}
+}
+
+// takeStop reports a pending BreakLoop or Close, consuming the break.
+func (h *Handle) takeStop() error {
+	s := h.stop.Load()
+	switch {
+	case s&stopClosed != 0:
+		return ErrClosed
+	case s&stopBreak != 0:
+		h.stop.And(^uint32(stopBreak))
+		return ErrBreak
+	}
+	return nil
+}
+
+func (h *Handle) dispatch(cnt int, fn func([]byte, CaptureInfo)) (int, error) {
+	if err := h.takeStop(); err != nil {
+		return 0, err
+	}
+	r := h.ring
+	limit := cnt
+	if limit <= 0 {
+		// Everything one wakeup brings: at most a ring's worth, so that a
+		// sender faster than the reader cannot keep Dispatch from returning.
+		limit = r.info.FrameNr
+		if r.info.Version == TPacketV3 {
+			limit = r.info.FrameSize / 64 * r.info.FrameNr
+		}
+	}
+	var ci CaptureInfo
+	n := 0
+	waited := false
+	for n < limit {
+		data, ok, err := r.next(&ci)
+		if err != nil {
+			r.release()
+			return n, h.opErr("read", err)
+		}
+		if !ok {
+			if n > 0 || waited {
+				break
+			}
+			if err := h.wait(); err != nil {
+				if err == errWaitTimeout {
+					return 0, nil
+				}
+				return 0, err
+			}
+			waited = true
+			continue
+		}
+		fn(data, ci)
+		n++
+		if h.stop.Load() != 0 {
+			r.release()
+			return n, h.takeStop()
+		}
+	}
+	r.release()
+	return n, nil
+}
+
+// wait parks the reader in the netpoller until the ring has a packet, the
+// timeout expires (errWaitTimeout), BreakLoop (ErrBreak) or Close
+// (ErrClosed), or the socket reports an error. readMu is held.
+func (h *Handle) wait() error {
+	if h.nonblock {
+		return errWaitTimeout
+	}
+	var deadline time.Time
+	if h.timeout > 0 {
+		deadline = time.Now().Add(h.timeout)
+	}
+	for {
+		d := deadline
+		if h.ifDown {
+			// A down interface that is then removed raises no event: look
+			// for its removal now and then.
+			probe := time.Now().Add(250 * time.Millisecond)
+			if d.IsZero() || probe.Before(d) {
+				d = probe
+			}
+		}
+		if err := h.file.SetReadDeadline(d); err != nil {
+			return ErrClosed
+		}
+		if err := h.takeStop(); err != nil {
+			return err
+		}
+		var sockErr error
+		err := h.rc.Read(func(fd uintptr) bool {
+			if h.stop.Load() != 0 || h.ring.ready() {
+				return true
+			}
+			sockErr = h.socketError(int(fd))
+			return sockErr != nil
+		})
+		if sockErr != nil {
+			return sockErr
+		}
+		if stop := h.takeStop(); stop != nil {
+			return stop
+		}
+		switch {
+		case err == nil:
+			h.ifDown = false
+			return nil
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			if h.ifDown {
+				if gone := h.checkGone(); gone != nil {
+					return gone
+				}
+			}
+			if !deadline.IsZero() && !time.Now().Before(deadline) {
+				return errWaitTimeout
+			}
+		case errors.Is(err, os.ErrClosed):
+			return ErrClosed
+		default:
+			return h.opErr("read", err)
+		}
+	}
+}
+
+// socketError reads and clears the socket's pending error. The interface
+// going down is not an error (capture resumes when it comes back up) but
+// its removal is.
+func (h *Handle) socketError(fd int) error {
+	e, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil {
+		return h.opErr("read", os.NewSyscallError("getsockopt", err))
+	}
+	if e == 0 {
+		return nil
+	}
+	if syscall.Errno(e) == unix.ENETDOWN {
+		h.ifDown = true
+		return h.checkGoneFd(fd)
+	}
+	return h.opErr("read", syscall.Errno(e))
+}
+
+func (h *Handle) checkGone() error {
+	var gone error
+	if err := h.rc.Control(func(fd uintptr) { gone = h.checkGoneFd(int(fd)) }); err != nil {
+		return ErrClosed
+	}
+	return gone
+}
+
+func (h *Handle) checkGoneFd(fd int) error {
+	if h.ifindex == 0 {
+		return nil
+	}
+	idx, err := afpacket.BoundIfIndex(fd)
+	if err == nil && idx == -1 {
+		return h.opErr("read", fmt.Errorf("interface was removed: %w", ErrNoSuchDevice))
+	}
+	return nil
+}
+
+func (h *Handle) opErr(op string, err error) error {
+	return &OpError{Op: op, Device: h.device, Err: err}
+}
+
+// SetDirection selects which packets the handle delivers from now on.
+func (h *Handle) SetDirection(d Direction) error {
+	if d > DirectionOut {
+		return h.opErr("setdirection", fmt.Errorf("invalid direction %d", d))
+	}
+	if err := h.lockRead(); err != nil {
+		return err
+	}
+	defer h.unlockRead()
+	h.ring.dec.direction = d
+	// Best effort: let the kernel skip outgoing packets it would copy for
+	// nothing. Older kernels lack the option; the ring filter does the work.
+	ignore := 0
+	if d == DirectionIn {
+		ignore = 1
+	}
+	_ = h.rc.Control(func(fd uintptr) {
+		_ = unix.SetsockoptInt(int(fd), unix.SOL_PACKET, unix.PACKET_IGNORE_OUTGOING, ignore)
+	})
+	return nil
+}
+
+// SetNonBlocking switches non-blocking reads on or off.
+func (h *Handle) SetNonBlocking(nonblock bool) error {
+	if err := h.lockRead(); err != nil {
+		return err
+	}
+	h.nonblock = nonblock
+	h.unlockRead()
+	return nil
+}
+
+// WritePacketData sends a packet out of the interface, link-layer header
+// included, as pcap_sendpacket does.
+func (h *Handle) WritePacketData(data []byte) error {
+	if h.stop.Load()&stopClosed != 0 {
+		return ErrClosed
+	}
+	if h.ifindex == 0 || h.cooked {
+		return h.opErr("write", errors.New("cannot send on a cooked capture (the \"any\" device or a cooked link type)"))
+	}
+	var werr error
+	err := h.rc.Write(func(fd uintptr) bool {
+		_, werr = unix.Write(int(fd), data)
+		return werr != unix.EAGAIN
+	})
+	if err != nil {
+		if errors.Is(err, os.ErrClosed) {
+			return ErrClosed
+		}
+		return h.opErr("write", err)
+	}
+	if werr != nil {
+		return h.opErr("write", os.NewSyscallError("send", werr))
+	}
+	return nil
+}
+
+// Close stops the capture and releases the socket and the ring. A read in
+// progress in another goroutine returns ErrClosed; the ring is unmapped once
+// no reader uses it. Closing twice is harmless.
+func (h *Handle) Close() error {
+	for {
+		s := h.stop.Load()
+		if s&stopClosed != 0 {
+			return nil
+		}
+		if h.stop.CompareAndSwap(s, s|stopClosed) {
+			break
+		}
+	}
+	// Closing the file wakes every goroutine parked in the poller.
+	err := h.file.Close()
+	h.statsMu.Lock()
+	if h.linkStats != nil {
+		h.linkStats.Close()
+		h.linkStats = nil
+	}
+	h.statsMu.Unlock()
+	h.freeRing()
+	return err
+}
+
+// freeRing unmaps the ring once the handle is closed and no reader holds it.
+func (h *Handle) freeRing() {
+	if h.stop.Load()&stopClosed == 0 || !h.readMu.TryLock() {
+		return
+	}
+	if !h.released && !h.lent {
+		h.released = true
+		_ = unix.Munmap(h.mem)
+		h.mem = nil
+	}
+	h.readMu.Unlock()
+}

@@ -1,0 +1,52 @@
+package pcap
+
+import (
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/purecap/pcap/internal/afpacket"
+	"golang.org/x/sys/unix"
+)
+
+// TPACKET_V1 frames start with a struct tpacket_hdr, whose status word is an
+// unsigned long, followed (aligned) by a struct sockaddr_ll; timestamps are
+// in microseconds and there are no VLAN fields.
+
+// sllOffV1 is the offset of the sockaddr_ll in a V1 frame.
+var sllOffV1 = afpacket.TPacketAlign(unix.SizeofTpacketHdr)
+
+func frameStatusV1(mem []byte, off int) uintptr {
+	return atomic.LoadUintptr((*uintptr)(unsafe.Pointer(&mem[off])))
+}
+
+func setFrameStatusV1(mem []byte, off int, status uintptr) {
+	atomic.StoreUintptr((*uintptr)(unsafe.Pointer(&mem[off])), status)
+}
+
+func (r *ring) nextV1(ci *CaptureInfo) ([]byte, bool, error) {
+	r.release()
+	for {
+		off := r.frameOff
+		status := frameStatusV1(r.mem, off)
+		if status&unix.TP_STATUS_USER == 0 {
+			return nil, false, nil
+		}
+		frame := r.mem[off : off+r.info.FrameSize : off+r.info.FrameSize]
+		hdr := (*unix.TpacketHdr)(unsafe.Pointer(&frame[0]))
+		h := rawHdr{
+			mac:     int(hdr.Mac),
+			caplen:  int(hdr.Snaplen),
+			wirelen: int(hdr.Len),
+			status:  uint32(status),
+			sec:     hdr.Sec,
+			nsec:    hdr.Usec * 1000,
+		}
+		r.held = off
+		r.advanceFrame()
+		data, ok, err := r.dec.decode(frame, sllOffV1, &h, ci)
+		if err != nil || ok {
+			return data, ok, err
+		}
+		r.release()
+	}
+}
