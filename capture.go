@@ -234,9 +234,9 @@ func (h *Handle) Dispatch(cnt int, fn func(data []byte, ci CaptureInfo)) (int, e
 	if err := h.lockRead(); err != nil {
 		return 0, err
 	}
-	n, err := h.dispatch(cnt, fn)
-	h.unlockRead()
-	return n, err
+	// Deferred so that a panicking fn leaves the handle usable and closable.
+	defer h.unlockRead()
+	return h.dispatch(cnt, fn)
 }
 
 // Loop processes packets until cnt have been delivered (cnt <= 0: until an
@@ -299,7 +299,8 @@ func (h *Handle) readOne(lend bool) ([]byte, CaptureInfo, error) {
 	if err := h.lockRead(); err != nil {
 		return nil, ci, err
 	}
-	for {
+	var deadline time.Time
+	for first := true; ; first = false {
 		data, ok, err := h.ring.next(&ci)
 		if err != nil {
 			h.ring.release()
@@ -307,14 +308,14 @@ func (h *Handle) readOne(lend bool) ([]byte, CaptureInfo, error) {
 			return nil, ci, h.opErr("read", err)
 		}
 		if ok {
+			// A copy is made under readMu, before the frame goes back.
 			h.lent = lend
-			if !lend {
-				// The copy is made under readMu, before the frame goes back.
-				return data, ci, nil
-			}
 			return data, ci, nil
 		}
-		if err := h.wait(); err != nil {
+		if first {
+			deadline = h.deadline()
+		}
+		if err := h.wait(deadline); err != nil {
 			h.unlockRead()
 			if err == errWaitTimeout {
 				err = ErrTimeout
@@ -368,55 +369,50 @@ func (h *Handle) dispatch(cnt int, fn func([]byte, CaptureInfo)) (int, error) {
 	limit := cnt
 	if limit <= 0 {
 		// Everything one wakeup brings: at most a ring's worth, so that a
-		// sender faster than the reader cannot keep Dispatch from returning.
+		// sender as fast as the reader cannot keep Dispatch from returning.
 		limit = r.info.FrameNr
 		if r.info.Version == TPacketV3 {
-			limit = r.info.FrameSize / 64 * r.info.FrameNr
+			limit = r.info.Size() / 64
 		}
 	}
-	var ci CaptureInfo
-	n := 0
-	waited := false
-	for n < limit {
-		data, ok, err := r.next(&ci)
-		if err != nil {
-			r.release()
-			return n, h.opErr("read", err)
-		}
-		if !ok {
-			if n > 0 || waited {
-				break
-			}
-			if err := h.wait(); err != nil {
-				if err == errWaitTimeout {
-					return 0, nil
+	n, err := r.walk(limit, &h.stop, fn)
+	if n == 0 && err == nil {
+		deadline := h.deadline()
+		for n == 0 && err == nil {
+			if werr := h.wait(deadline); werr != nil {
+				if werr == errWaitTimeout {
+					werr = nil
 				}
-				return 0, err
+				return 0, werr
 			}
-			waited = true
-			continue
-		}
-		fn(data, ci)
-		n++
-		if h.stop.Load() != 0 {
-			r.release()
-			return n, h.takeStop()
+			// A block can hold only packets the handle does not deliver.
+			n, err = r.walk(limit, &h.stop, fn)
 		}
 	}
 	r.release()
+	if err != nil {
+		return n, h.opErr("read", err)
+	}
+	if h.stop.Load() != 0 {
+		return n, h.takeStop()
+	}
 	return n, nil
 }
 
+// deadline is when a read that starts now gives up, or zero for never.
+func (h *Handle) deadline() time.Time {
+	if h.timeout > 0 {
+		return time.Now().Add(h.timeout)
+	}
+	return time.Time{}
+}
+
 // wait parks the reader in the netpoller until the ring has a packet, the
-// timeout expires (errWaitTimeout), BreakLoop (ErrBreak) or Close
+// deadline passes (errWaitTimeout), BreakLoop (ErrBreak) or Close
 // (ErrClosed), or the socket reports an error. readMu is held.
-func (h *Handle) wait() error {
+func (h *Handle) wait(deadline time.Time) error {
 	if h.nonblock {
 		return errWaitTimeout
-	}
-	var deadline time.Time
-	if h.timeout > 0 {
-		deadline = time.Now().Add(h.timeout)
 	}
 	for {
 		d := deadline

@@ -23,13 +23,18 @@ func setFrameStatusV1(mem []byte, off int, status uintptr) {
 	atomic.StoreUintptr((*uintptr)(unsafe.Pointer(&mem[off])), status)
 }
 
-func (r *ring) nextV1(ci *CaptureInfo) ([]byte, bool, error) {
-	r.release()
-	for {
+// walkV1 hands up to limit packets to fn, returning early after a packet
+// when stop (if not nil) is set. Each frame goes back to the kernel when the
+// walk moves on, or on release.
+func (r *ring) walkV1(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInfo)) (int, error) {
+	var ci CaptureInfo
+	n := 0
+	for n < limit {
+		r.release()
 		off := r.frameOff
 		status := frameStatusV1(r.mem, off)
 		if status&unix.TP_STATUS_USER == 0 {
-			return nil, false, nil
+			return n, nil
 		}
 		frame := r.mem[off : off+r.info.FrameSize : off+r.info.FrameSize]
 		hdr := (*unix.TpacketHdr)(unsafe.Pointer(&frame[0]))
@@ -43,10 +48,18 @@ func (r *ring) nextV1(ci *CaptureInfo) ([]byte, bool, error) {
 		}
 		r.held = off
 		r.advanceFrame()
-		data, ok, err := r.dec.decode(frame, sllOffV1, &h, ci)
-		if err != nil || ok {
-			return data, ok, err
+		data, ok, err := r.dec.decode(frame, sllOffV1, &h, &ci)
+		if err != nil {
+			return n, err
 		}
-		r.release()
+		if !ok {
+			continue
+		}
+		fn(data, ci)
+		n++
+		if stop != nil && stop.Load() != 0 {
+			return n, nil
+		}
 	}
+	return n, nil
 }
