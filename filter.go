@@ -47,10 +47,17 @@ func (h *Handle) SetBPF(prog []bpf.RawInstruction) error {
 			return
 		}
 		h.ring.drain()
-		serr = attachFilter(int(fd), prog)
+		if serr = attachFilter(int(fd), prog); serr != nil {
+			// Put back what was there rather than leave the socket
+			// rejecting everything.
+			h.restoreFilter(int(fd))
+		}
 	})
 	if err != nil {
 		return ErrClosed
+	}
+	if serr == nil {
+		h.filter = append(h.filter[:0], prog...)
 	}
 	if serr != nil {
 		if errors.Is(serr, unix.EINVAL) {
@@ -59,4 +66,14 @@ func (h *Handle) SetBPF(prog []bpf.RawInstruction) error {
 		return h.opErr("setbpf", serr)
 	}
 	return nil
+}
+
+// restoreFilter re-attaches the program the socket had before, or removes
+// the filter if it had none.
+func (h *Handle) restoreFilter(fd int) {
+	if len(h.filter) > 0 {
+		_ = attachFilter(fd, h.filter)
+		return
+	}
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_DETACH_FILTER, 0)
 }

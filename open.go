@@ -200,11 +200,11 @@ func (o *opener) open() (*Handle, error) {
 		blockSize:  cfg.BlockSize,
 		pageSize:   os.Getpagesize(),
 	}
-	info, err := o.setRing(geo)
+	info, tov, err := o.setRing(geo)
 	if err != nil {
 		return nil, err
 	}
-	h.info = info
+	h.info, h.blockTimeout = info, tov
 	mem, err := unix.Mmap(o.fd, 0, info.Size(), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		return nil, o.fail("mmap", err)
@@ -222,6 +222,7 @@ func (o *opener) open() (*Handle, error) {
 		if err := attachFilter(o.fd, prog); err != nil {
 			return nil, o.fail("setsockopt SO_ATTACH_FILTER", err)
 		}
+		h.filter = prog
 	}
 	if cfg.Direction == DirectionIn {
 		_ = unix.SetsockoptInt(o.fd, unix.SOL_PACKET, unix.PACKET_IGNORE_OUTGOING, 1)
@@ -298,11 +299,16 @@ func (o *opener) setVersion() (TPacketVersion, error) {
 
 // setRing asks the kernel for the ring, shrinking it by 5% while it answers
 // ENOMEM.
-func (o *opener) setRing(req ringRequest) (RingInfo, error) {
+func (o *opener) setRing(req ringRequest) (RingInfo, time.Duration, error) {
 	info := req.geometry()
 	tov := o.cfg.BlockTimeout
 	if tov == 0 {
 		tov = o.cfg.Timeout
+		if o.cfg.Immediate {
+			// V3 forced in immediate mode: retire blocks as soon as the
+			// kernel's timer allows.
+			tov = time.Millisecond
+		}
 	}
 	tovMs := uint32((tov + time.Millisecond - 1) / time.Millisecond)
 	for {
@@ -324,10 +330,13 @@ func (o *opener) setRing(req ringRequest) (RingInfo, error) {
 			})
 		}
 		if err == nil {
-			return info, nil
+			if info.Version != TPacketV3 {
+				tovMs = 0
+			}
+			return info, time.Duration(tovMs) * time.Millisecond, nil
 		}
 		if err != unix.ENOMEM || info.FrameNr <= 1 {
-			return RingInfo{}, o.fail("setsockopt PACKET_RX_RING", err)
+			return RingInfo{}, 0, o.fail("setsockopt PACKET_RX_RING", err)
 		}
 		info = shrinkRing(info)
 	}

@@ -212,3 +212,18 @@ func BoundIfIndex(fd int) (int, error) {
 	}
 	return ll.Ifindex, nil
 }
+
+// SocketError reads and clears the socket's pending error (SO_ERROR). It
+// never blocks, so it is made as a raw system call: one that does not tell
+// the Go scheduler, which would otherwise wake its monitor thread on every
+// wait of a capture loop.
+func SocketError(fd int) (unix.Errno, error) {
+	var v int32
+	l := uint32(4)
+	_, _, e := unix.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_ERROR,
+		uintptr(unsafe.Pointer(&v)), uintptr(unsafe.Pointer(&l)), 0)
+	if e != 0 {
+		return 0, e
+	}
+	return unix.Errno(v), nil
+}
