@@ -290,6 +290,7 @@ func (h *Handle) ReadPacketData() ([]byte, CaptureInfo, error) {
 	}
 	buf := make([]byte, len(data))
 	copy(buf, data)
+	h.ring.release() // the copy is made: the kernel can have the frame back
 	h.unlockRead()
 	return buf, ci, nil
 }
@@ -311,6 +312,12 @@ func (h *Handle) ZeroCopyReadPacketData() ([]byte, CaptureInfo, error) {
 func (h *Handle) readOne(lend bool) ([]byte, CaptureInfo, error) {
 	var ci CaptureInfo
 	if err := h.lockRead(); err != nil {
+		return nil, ci, err
+	}
+	// A pending BreakLoop stops the read even when packets are waiting,
+	// as it does Dispatch.
+	if err := h.takeStop(); err != nil {
+		h.unlockRead()
 		return nil, ci, err
 	}
 	var deadline time.Time
@@ -455,12 +462,17 @@ func (h *Handle) wait(deadline time.Time) error {
 			return err
 		}
 		var sockErr error
+		wentDown := false
 		err := h.rc.Read(func(fd uintptr) bool {
 			if h.stop.Load() != 0 || h.ring.ready() {
 				return true
 			}
+			down := h.ifDown
 			sockErr = h.socketError(int(fd))
-			return sockErr != nil
+			// The interface just went down: back to the loop to arm the
+			// probe for its removal, which raises no event of its own.
+			wentDown = !down && h.ifDown
+			return sockErr != nil || wentDown
 		})
 		if sockErr != nil {
 			return sockErr
@@ -470,7 +482,14 @@ func (h *Handle) wait(deadline time.Time) error {
 		}
 		switch {
 		case err == nil:
-			h.ifDown = false
+			if wentDown {
+				continue
+			}
+			if h.ifDown {
+				// Packets, but maybe from before the interface went down:
+				// stop probing only if it is up again.
+				_ = h.checkGone()
+			}
 			return nil
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			if h.ifDown {
@@ -492,13 +511,18 @@ func (h *Handle) wait(deadline time.Time) error {
 // kernelWakes reports whether the reader will be woken within the timeout
 // without a timer of its own: with TPACKET_V3, when the block the kernel is
 // filling already holds packets, the kernel hands it over within its retire
-// timeout (give or take a tick of the kernel's clock).
+// timeout (give or take a tick of the kernel's clock). The block must be
+// the one the kernel opened after the last one handed back (the next
+// sequence number): after the ring overflowed, the block at the cursor can
+// be one the reader handed back that the kernel has not reopened yet, with
+// the packet count of its previous round, and no retirement to come.
 func (h *Handle) kernelWakes() bool {
 	r := h.ring
 	if r.info.Version != TPacketV3 || h.blockTimeout <= 0 || h.blockTimeout > h.timeout {
 		return false
 	}
-	return blockStatus(r.mem, r.blockOff)&unix.TP_STATUS_USER == 0 && blockNumPkts(r.mem, r.blockOff) > 0
+	return blockStatus(r.mem, r.blockOff)&unix.TP_STATUS_USER == 0 && blockNumPkts(r.mem, r.blockOff) > 0 &&
+		blockSeq(r.mem, r.blockOff) == r.lastSeq+1
 }
 
 // socketError reads and clears the socket's pending error. The interface
@@ -534,6 +558,13 @@ func (h *Handle) checkGoneFd(fd int) error {
 	idx, err := afpacket.BoundIfIndex(fd)
 	if err == nil && idx == -1 {
 		return h.opErr("read", fmt.Errorf("interface was removed: %w", ErrNoSuchDevice))
+	}
+	if h.ifDown {
+		if name, err := afpacket.IfName(fd, h.ifindex); err == nil {
+			if flags, err := afpacket.Flags(fd, name); err == nil && flags&unix.IFF_UP != 0 {
+				h.ifDown = false // up again
+			}
+		}
 	}
 	return nil
 }

@@ -13,11 +13,7 @@ type ringRequest struct {
 	pageSize   int
 }
 
-// maxLinkHeader is the room the kernel may need for a link-layer header
-// (MAX_LINKHEADER_SIZE in libpcap).
-const maxLinkHeader = 256
-
-// geometry computes the ring the way libpcap does. V1/V2: a frame holds the
+// geometry computes the ring much as libpcap does. V1/V2: a frame holds the
 // header area the kernel lays out before the packet plus snaplen bytes;
 // blocks are pages doubled until one holds a frame; the frame count covers
 // bufferSize. V3: blocks of DefaultBlockSize (or blockSize) bytes, as many
@@ -32,12 +28,15 @@ func (q ringRequest) geometry() RingInfo {
 			frameSize = DefaultBlockSize
 		}
 	} else {
-		maclen := maxLinkHeader
-		if q.cooked {
-			maclen = 0
-		}
-		netoff := afpacket.TPacketAlign(afpacket.HdrLen(kernelVersion(q.version))+max(maclen, 16)) + q.reserve
-		macoff := netoff - maclen
+		// The kernel puts the packet at macoff = netoff - maclen, with
+		// netoff = TPACKET_ALIGN(hdrlen + max(maclen, 16)) + reserve (for a
+		// cooked capture, TPACKET_ALIGN(hdrlen) + 16 + reserve and maclen
+		// 0). macoff is largest, TPACKET_ALIGN(hdrlen) + 16 + reserve, for
+		// a link header of 0 bytes. libpcap sizes frames for a 256-byte
+		// header instead, which leaves up to 16 bytes too few for shorter
+		// ones (Ethernet, raw IP): the kernel then cuts packets below the
+		// snapshot length.
+		macoff := afpacket.TPacketAlign(afpacket.HdrLen(kernelVersion(q.version))) + 16 + q.reserve
 		frameSize = afpacket.TPacketAlign(macoff + q.snaplen)
 	}
 	blockSize := q.pageSize
@@ -64,19 +63,13 @@ func fitBlocks(info RingInfo) RingInfo {
 	return info
 }
 
-// shrinkRing is the ring 5% smaller, for a retry after ENOMEM.
+// shrinkRing is the ring 5% smaller, for a retry after ENOMEM: fewer
+// frames, whole blocks, at least one block.
 func shrinkRing(info RingInfo) RingInfo {
 	if info.FrameNr < 20 {
 		info.FrameNr--
 	} else {
 		info.FrameNr -= info.FrameNr / 20
-	}
-	fpb := info.BlockSize / info.FrameSize
-	if info.FrameNr < fpb {
-		// Fewer frames than a block holds: smaller blocks.
-		for info.BlockSize > info.FrameSize && info.BlockSize/2 >= info.FrameSize && info.FrameNr < info.BlockSize/info.FrameSize {
-			info.BlockSize /= 2
-		}
 	}
 	return fitBlocks(info)
 }

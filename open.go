@@ -276,6 +276,10 @@ func (o *opener) open() (*Handle, error) {
 	return h, nil
 }
 
+// tpFeatureFillRxHash is TP_FT_REQ_FILL_RXHASH: the kernel computes each
+// packet's flow hash for a TPACKET_V3 ring.
+const tpFeatureFillRxHash = 1
+
 // setVersion selects the ring version: the one forced, or V3 (V2 in
 // immediate mode) falling back to older versions the kernel lacks.
 func (o *opener) setVersion() (TPacketVersion, error) {
@@ -320,6 +324,8 @@ func (o *opener) setRing(req ringRequest) (RingInfo, time.Duration, error) {
 				Frame_size:     uint32(info.FrameSize),
 				Frame_nr:       uint32(info.FrameNr),
 				Retire_blk_tov: tovMs,
+				// Ask for the flow hash, which CaptureInfo.RxHash reports.
+				Feature_req_word: tpFeatureFillRxHash,
 			})
 		} else {
 			err = afpacket.SetsockoptTpacketReq(o.fd, unix.PACKET_RX_RING, &unix.TpacketReq{
@@ -335,7 +341,7 @@ func (o *opener) setRing(req ringRequest) (RingInfo, time.Duration, error) {
 			}
 			return info, time.Duration(tovMs) * time.Millisecond, nil
 		}
-		if err != unix.ENOMEM || info.FrameNr <= 1 {
+		if err != unix.ENOMEM || info.BlockNr <= 1 {
 			return RingInfo{}, 0, o.fail("setsockopt PACKET_RX_RING", err)
 		}
 		info = shrinkRing(info)

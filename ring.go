@@ -87,7 +87,8 @@ func (d *decoder) decode(f []byte, sllOff int, h *rawHdr, ci *CaptureInfo) ([]by
 		return nil, false, nil
 	}
 	mac, caplen, wirelen := h.mac, h.caplen, h.wirelen
-	if mac < sllEnd || mac > len(f) || caplen > len(f)-mac {
+	// uint: a length of 2^31 or more is negative as a 32-bit int.
+	if mac < sllEnd || mac > len(f) || uint(caplen) > uint(len(f)-mac) {
 		return nil, false, corrupt("packet data at offset %d, %d bytes, outside its %d-byte frame", mac, caplen, len(f))
 	}
 	if wirelen < caplen {
@@ -112,6 +113,11 @@ func (d *decoder) decode(f []byte, sllOff int, h *rawHdr, ci *CaptureInfo) ([]by
 		// Read the sockaddr_ll before writing: the header may overlap it.
 		hatype, halen, ifindex := sll.Hatype, sll.Halen, sll.Ifindex
 		addr := sll.Addr
+		// The kernel writes only halen bytes of the address: the rest of
+		// the field holds whatever an earlier packet left in the ring.
+		if int(halen) < len(addr) {
+			clear(addr[halen:])
+		}
 		proto := [2]byte{f[sllOff+2], f[sllOff+3]} // network order already
 		b := f[start:mac:mac]
 		if d.cooked == sllHdrLen {

@@ -51,7 +51,7 @@ func (r *ring) walkV2(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 			// The common case, inline: link header as is, no tag.
 			sll := (*unix.RawSockaddrLinklayer)(unsafe.Pointer(&frame[sllOffV2]))
 			mac, caplen, wirelen := int(hdr.Mac), int(hdr.Snaplen), int(hdr.Len)
-			if PacketType(sll.Pkttype) != PacketOutgoing && mac >= sllEndV2 && mac <= len(frame) && caplen <= len(frame)-mac && wirelen >= caplen {
+			if PacketType(sll.Pkttype) != PacketOutgoing && mac >= sllEndV2 && mac <= len(frame) && uint(caplen) <= uint(len(frame)-mac) && wirelen >= caplen {
 				if caplen > d.snaplen {
 					caplen = d.snaplen
 				}

@@ -1,0 +1,132 @@
+package pcap
+
+import (
+	"encoding/binary"
+	"errors"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The ring fuzzers take the ring's memory from the input, hand every frame
+// or block to user space, and walk them all. Whatever the kernel could have
+// written there, the walker must not panic, must return data only from
+// inside the frame or block it came from, no longer than the snapshot
+// length, must come to an end and must hand everything back.
+//
+// Input: geometry, link, direction, snaplen (2 bytes, 0 for the default),
+// walk mode, then the ring's memory.
+
+const fuzzHeaderLen = 6
+
+// fuzzGeometries are small rings, so that inputs cover them whole: frames
+// that fill their blocks or leave a gap, blocks of a few packets.
+var fuzzGeometries = map[TPacketVersion][]RingInfo{
+	TPacketV1: {framesInfo(TPacketV1, 1024, 256, 2), framesInfo(TPacketV1, 1024, 336, 2)},
+	TPacketV2: {framesInfo(TPacketV2, 1024, 256, 2), framesInfo(TPacketV2, 1024, 336, 2)},
+	TPacketV3: {blocksInfo(1024, 3), blocksInfo(512, 2)},
+}
+
+func FuzzRingV1(f *testing.F) { fuzzRing(f, TPacketV1) }
+func FuzzRingV2(f *testing.F) { fuzzRing(f, TPacketV2) }
+func FuzzRingV3(f *testing.F) { fuzzRing(f, TPacketV3) }
+
+func fuzzRing(f *testing.F, v TPacketVersion) {
+	for gi, info := range fuzzGeometries[v] {
+		for _, link := range allLinks {
+			for _, mode := range []byte{0, 1, 2} {
+				f.Add(fuzzSeed(info, gi, link, mode))
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) < fuzzHeaderLen {
+			return
+		}
+		geoms := fuzzGeometries[v]
+		info := geoms[int(in[0])%len(geoms)]
+		link := allLinks[int(in[1])%len(allLinks)]
+		dir := Direction(in[2] % 3)
+		snaplen := int(binary.LittleEndian.Uint16(in[3:]))
+		if snaplen == 0 {
+			snaplen = DefaultSnaplen
+		}
+		mode := in[5]
+		k := &fakeKernel{mem: alignedBytes(info.Size()), info: info, fpb: info.BlockSize / info.FrameSize}
+		copy(k.mem, in[fuzzHeaderLen:])
+		units := info.FrameNr // frames, or V3 blocks
+		for i := 0; i < units; i++ {
+			if v == TPacketV3 {
+				k.setBlockStatus(i, k.blockStatus(i)|unix.TP_STATUS_USER)
+			} else {
+				k.setFrameStatus(i, k.frameStatus(i)|unix.TP_STATUS_USER)
+			}
+		}
+		r, err := newRing(k.mem, info, link.decoder(snaplen, dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Each call returns a packet or an error, or moves past a frame or
+		// block; a V3 block holds at most one packet per header's room.
+		bound := units*(info.BlockSize/unix.SizeofTpacket3Hdr+2) + 2
+		for calls := 0; ; calls++ {
+			if calls > bound {
+				t.Fatalf("next still returns packets after %d calls", calls)
+			}
+			var ci CaptureInfo
+			data, ok, err := r.next(&ci)
+			if err != nil {
+				if !errors.Is(err, ErrCorruptRing) || ok || data != nil {
+					t.Fatalf("next = %d bytes, %v, %v", len(data), ok, err)
+				}
+				if mode%3 == 1 {
+					r.release()
+				}
+				continue
+			}
+			if !ok {
+				break
+			}
+			if p := dataProblem(r, data, ci); p != "" {
+				t.Fatal(p)
+			}
+			switch {
+			case mode%3 == 1:
+				r.release()
+			case mode%3 == 2 && calls == int(mode/3)%8:
+				r.drain()
+			}
+		}
+		r.release()
+		if own := k.owned(); len(own) > 0 || r.ready() {
+			t.Fatalf("walk ended with frames or blocks %v still held (ready %v)", own, r.ready())
+		}
+	})
+}
+
+// fuzzSeed is an input holding a valid ring of packets of all kinds.
+func fuzzSeed(info RingInfo, geometry int, link linkKind, mode byte) []byte {
+	k := newFakeKernel(info, link)
+	types := []PacketType{PacketHost, PacketOutgoing, PacketBroadcast, PacketOtherHost}
+	for i := 0; i < info.FrameNr*2; i++ {
+		p := makePkt(link, i, []int{60, 150, 14, 1, 90}[i%5])
+		p.pkttype = types[i%len(types)]
+		p.vlan, p.tci, p.tpid = i%3 == 0, uint16(i), 0x88a8
+		p.ts = time.Unix(int64(i), int64(i))
+		p.rxhash = uint32(i)
+		if i%8 == 1 {
+			p.hatype = unix.ARPHRD_LOOPBACK
+		}
+		k.rcv(p)
+		if i%3 == 2 {
+			k.retire()
+		}
+	}
+	k.retire()
+	hdr := []byte{byte(geometry), byte(link), byte(mode), 0, 0, mode}
+	if mode == 2 {
+		binary.LittleEndian.PutUint16(hdr[3:], 40)
+	}
+	return append(hdr, k.mem...)
+}
