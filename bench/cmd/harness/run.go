@@ -1,0 +1,336 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/purecap/pcap/bench/internal/capture"
+)
+
+// mode is a way of running the capturers.
+type mode struct {
+	name string
+	// drain: the generator sends every frame before the capturer starts
+	// reading, and the wall time to read the full ring is compared.
+	// Otherwise the capturer reads while the generator sends, and the CPU
+	// time is compared.
+	drain bool
+	// ring returns the ring size in bytes to ask for, 0 = library default.
+	ring func(cfg *config) int
+}
+
+var modeByName = map[string]mode{
+	"stream":         {name: "stream", ring: func(cfg *config) int { return cfg.ring }},
+	"stream-default": {name: "stream-default", ring: func(*config) int { return 0 }},
+	"drain":          {name: "drain", drain: true, ring: func(cfg *config) int { return cfg.drainRing }},
+}
+
+// genResult is the JSON line printed by the generator.
+type genResult struct {
+	Sent      uint64  `json:"sent"`
+	ElapsedNs int64   `json:"elapsed_ns"`
+	PPS       float64 `json:"pps"`
+	Retries   uint64  `json:"retries"`
+}
+
+// cpus says where to pin the generator and the capturers; -1 = not pinned.
+type cpus struct{ gen, capture int }
+
+// pickCPUs returns the first and the last CPU the harness may run on, or no
+// pinning if pin is false or fewer than two CPUs are available.
+func pickCPUs(pin bool) cpus {
+	none := cpus{-1, -1}
+	if !pin {
+		return none
+	}
+	if _, err := exec.LookPath("taskset"); err != nil {
+		warnf("taskset not found in PATH (util-linux): not pinning to CPUs")
+		return none
+	}
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		warnf("sched_getaffinity: %v: not pinning to CPUs", err)
+		return none
+	}
+	var allowed []int
+	for i := 0; i < len(set)*64; i++ {
+		if set.IsSet(i) {
+			allowed = append(allowed, i)
+		}
+	}
+	if len(allowed) < 2 {
+		warnf("fewer than two CPUs available: not pinning")
+		return none
+	}
+	return cpus{gen: allowed[0], capture: allowed[len(allowed)-1]}
+}
+
+// bench is everything a run needs.
+type bench struct {
+	cfg  *config
+	ns   *netns
+	bins map[string]string
+	cpus cpus
+}
+
+// limit is the hard limit given to the capturers for their measured phase:
+// 30 s, or more for large counts (20 µs a frame).
+func (b *bench) limit() time.Duration {
+	return max(30*time.Second, time.Duration(b.cfg.count)*20*time.Microsecond)
+}
+
+// runOne runs capturer name once in mode m, together with the generator.
+func (b *bench) runOne(ctx context.Context, m mode, name string) (capture.Result, genResult, error) {
+	var (
+		res capture.Result
+		gen genResult
+	)
+	ms := func(d time.Duration) string { return fmt.Sprint(d.Milliseconds()) }
+	cmd := b.ns.command(ctx, b.cpus.capture, b.bins[name],
+		"-i", capIface,
+		"-n", fmt.Sprint(b.cfg.count),
+		"-ring", fmt.Sprint(m.ring(b.cfg)),
+		"-mode", m.name,
+		"-snaplen", fmt.Sprint(b.cfg.snaplen),
+		"-timeout-ms", ms(b.cfg.timeout),
+		"-idle-ms", ms(b.cfg.idle),
+		"-limit-ms", ms(b.limit()),
+	)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return res, gen, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return res, gen, err
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return res, gen, fmt.Errorf("starting the capturer: %w", err)
+	}
+	lines := make(chan string, 16)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		// Keep reading, so that the capturer never blocks on a full pipe.
+		io.Copy(io.Discard, stdout)
+	}()
+
+	// fail stops the capturer and adds what it printed on stderr to err.
+	fail := func(err error) (capture.Result, genResult, error) {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if msg := strings.TrimSpace(stderr.String()); msg != "" {
+			err = fmt.Errorf("%w\ncapturer stderr:\n%s", err, msg)
+		}
+		return res, gen, err
+	}
+
+	line, err := nextLine(ctx, lines, 30*time.Second, "ready")
+	if err != nil {
+		return fail(err)
+	}
+	if line != "ready" {
+		return fail(fmt.Errorf(`capturer printed %q, want "ready"`, line))
+	}
+	sendGo := func() error {
+		_, err := io.WriteString(stdin, "go\n")
+		return err
+	}
+	if m.drain {
+		if gen, err = b.runGen(ctx); err != nil {
+			return fail(err)
+		}
+		// Let the kernel retire the last, partly filled block.
+		if err := sleep(ctx, 2*b.cfg.timeout+100*time.Millisecond); err != nil {
+			return fail(err)
+		}
+		if err := sendGo(); err != nil {
+			return fail(fmt.Errorf(`sending "go": %w`, err))
+		}
+	} else {
+		if err := sendGo(); err != nil {
+			return fail(fmt.Errorf(`sending "go": %w`, err))
+		}
+		if gen, err = b.runGen(ctx); err != nil {
+			return fail(err)
+		}
+	}
+
+	line, err = nextLine(ctx, lines, b.limit()+30*time.Second, "the result")
+	if err != nil {
+		return fail(err)
+	}
+	if err := json.Unmarshal([]byte(line), &res); err != nil {
+		return fail(fmt.Errorf("capturer printed %q: %w", line, err))
+	}
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		return fail(fmt.Errorf("capturer: %w", err))
+	}
+	if msg := strings.TrimSpace(stderr.String()); msg != "" {
+		warnf("%s capturer: %s", name, msg)
+	}
+	return res, gen, nil
+}
+
+// runGen runs the generator to completion.
+func (b *bench) runGen(ctx context.Context) (genResult, error) {
+	var g genResult
+	cmd := b.ns.command(ctx, b.cpus.gen, b.bins["gen"],
+		"-b", fmt.Sprint(b.cfg.batch), "-d", b.ns.capMAC, genIface, fmt.Sprint(b.cfg.count))
+	out, err := cmd.Output()
+	if err != nil {
+		return g, fmt.Errorf("generator: %w", exitError(err))
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(out), &g); err != nil {
+		return g, fmt.Errorf("generator printed %q: %w", out, err)
+	}
+	if g.Sent != b.cfg.count {
+		return g, fmt.Errorf("generator sent %d frames, want %d", g.Sent, b.cfg.count)
+	}
+	return g, nil
+}
+
+// nextLine waits at most timeout for the next line from the capturer.
+func nextLine(ctx context.Context, lines <-chan string, timeout time.Duration, what string) (string, error) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case line, ok := <-lines:
+		if !ok {
+			return "", fmt.Errorf("capturer exited before printing %s", what)
+		}
+		return line, nil
+	case <-t.C:
+		return "", fmt.Errorf("capturer printed no %s within %v", what, timeout)
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// run builds everything, sets the namespace up, runs every mode and prints
+// the tables.
+func run(ctx context.Context, cfg *config) (err error) {
+	verbose = cfg.verbose
+	benchDir, err := findBenchDir(ctx, cfg.dir)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "purecap-bench-")
+	if err != nil {
+		return err
+	}
+	if cfg.keep {
+		fmt.Fprintf(os.Stderr, "harness: programs built in %s\n", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+	fmt.Fprintf(os.Stderr, "harness: building into %s\n", tmp)
+	bins, err := buildAll(ctx, benchDir, tmp, cfg.capturers)
+	if err != nil {
+		return err
+	}
+
+	var raw *os.File
+	if cfg.raw != "" {
+		if raw, err = os.Create(cfg.raw); err != nil {
+			return err
+		}
+		defer func() {
+			if cerr := raw.Close(); err == nil {
+				err = cerr
+			}
+		}()
+	}
+
+	ns, err := newNetns(ctx)
+	if err != nil {
+		return fmt.Errorf("setting up the network namespace: %w", err)
+	}
+	defer ns.delete()
+	b := &bench{cfg: cfg, ns: ns, bins: bins, cpus: pickCPUs(cfg.pin)}
+	fmt.Fprintf(os.Stderr, "harness: namespace %s, generator on %s (CPU %s), capturers on %s (CPU %s)\n",
+		ns.name, genIface, cpuName(b.cpus.gen), capIface, cpuName(b.cpus.capture))
+
+	fmt.Print(header(cfg, b.cpus))
+	for _, name := range cfg.modes {
+		m := modeByName[name]
+		rep := newReport(m, cfg)
+		for r := 1; r <= cfg.runs; r++ {
+			for _, c := range cfg.capturers {
+				res, gen, err := b.runOne(ctx, m, c)
+				if err != nil {
+					return fmt.Errorf("mode %s, run %d, %s: %w", m.name, r, c, err)
+				}
+				fmt.Fprintf(os.Stderr, "harness: %s run %d/%d %-8s captured %d/%d, drops %d, out-of-order %d, end %s, "+
+					"%.1f CPU ns/pkt, %.1f wall ns/pkt (generator %.0f frames/s)\n",
+					m.name, r, cfg.runs, c, res.Captured, cfg.count, res.Drops, res.OutOfOrder, res.End,
+					res.CPUNsPerPkt, res.WallNsPerPkt, gen.PPS)
+				rep.add(r, res, gen)
+				if raw != nil {
+					if err := json.NewEncoder(raw).Encode(rawLine{Run: r, Mode: m.name, Result: res, Generator: gen}); err != nil {
+						return fmt.Errorf("writing %s: %w", cfg.raw, err)
+					}
+				}
+			}
+		}
+		fmt.Print(rep.markdown())
+	}
+	return nil
+}
+
+// rawLine is one line of the -raw output.
+type rawLine struct {
+	Run       int            `json:"run"`
+	Mode      string         `json:"mode"`
+	Result    capture.Result `json:"result"`
+	Generator genResult      `json:"generator"`
+}
+
+func cpuName(cpu int) string {
+	if cpu < 0 {
+		return "any"
+	}
+	return fmt.Sprint(cpu)
+}
+
+// verbose makes logf print.
+var verbose bool
+
+// logf prints a progress message when -v is given.
+func logf(format string, args ...any) {
+	if verbose {
+		fmt.Fprintf(os.Stderr, format+"\n", args...)
+	}
+}
+
+// warnf prints a warning.
+func warnf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "harness: warning: "+format+"\n", args...)
+}
