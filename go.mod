@@ -1,7 +1,7 @@
 module github.com/purecap/pcap
 
-go 1.26.0
+go 1.24.0
 
-require golang.org/x/sys v0.49.0
+require golang.org/x/sys v0.41.0
 
-require golang.org/x/net v0.62.0 // indirect
+require golang.org/x/net v0.50.0
