@@ -1,8 +1,9 @@
+//go:build linux
+
 package pcap
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -11,24 +12,6 @@ import (
 	"github.com/purecap/pcap/internal/afpacket"
 	"golang.org/x/sys/unix"
 )
-
-// ErrCorruptRing reports a ring frame or block whose header the kernel could
-// not have written: an offset or length outside its frame or block. The
-// frame or block is handed back to the kernel and reading can go on.
-var ErrCorruptRing = errors.New("corrupt ring")
-
-// RingInfo is the geometry of the receive ring a handle obtained from the
-// kernel, which can be smaller than asked for when memory is short.
-type RingInfo struct {
-	Version   TPacketVersion
-	BlockSize int // bytes per block
-	BlockNr   int // number of blocks
-	FrameSize int // bytes per frame (V1/V2); the block size for V3
-	FrameNr   int // number of frames (V1/V2); the block count for V3
-}
-
-// Size is the ring's total size in bytes.
-func (r RingInfo) Size() int { return r.BlockSize * r.BlockNr }
 
 // Sizes of the cooked headers built in front of the packet data.
 const (

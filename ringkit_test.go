@@ -1,3 +1,5 @@
+//go:build linux
+
 package pcap
 
 // A synthetic kernel for the ring walkers: fakeKernel lays packets out in a

@@ -1,0 +1,179 @@
+package pcap
+
+import (
+	"errors"
+	"os"
+	"time"
+)
+
+// Defaults applied to zero Config fields.
+const (
+	// DefaultSnaplen is the snapshot length used when Config.Snaplen is 0:
+	// whole packets, as libpcap and tcpdump capture by default.
+	DefaultSnaplen = 262144
+
+	// DefaultBufferSize is the ring size used when Config.BufferSize is 0.
+	// libpcap's default is 2 MiB. A Go program pauses now and then (garbage
+	// collection, scheduling) while the kernel keeps filling the ring, so we
+	// default to 8 MiB: about 50,000 minimum-size packets in a TPACKET_V3
+	// ring, several milliseconds of a saturated 10 Gb/s link, for 8 MiB of
+	// memory per handle.
+	DefaultBufferSize = 8 << 20
+
+	// DefaultBlockSize is the TPACKET_V3 block size used when
+	// Config.BlockSize is 0. The kernel wakes the reader once per block, and
+	// a wakeup costs far more than a packet, so blocks are four times
+	// libpcap's 256 KiB: a quarter of the wakeups under load. Latency does
+	// not grow: a block is handed over after the retire timeout however
+	// full it is.
+	DefaultBlockSize = 1 << 20
+)
+
+// Config sets up a live capture. The zero value captures whole packets in
+// both directions, non-promiscuously, waiting as long as it takes for a
+// packet, into a ring of DefaultBufferSize bytes.
+type Config struct {
+	// Snaplen is the most bytes of each packet to capture (0: DefaultSnaplen).
+	Snaplen int
+
+	// Promisc puts the interface into promiscuous mode for as long as the
+	// handle is open. It has no effect on the "any" device.
+	Promisc bool
+
+	// Timeout bounds how long a read waits for the first packet: after at
+	// most this long Dispatch returns, possibly with nothing. 0 waits until a
+	// packet arrives, BreakLoop or Close (libpcap's meaning). With
+	// TPACKET_V3 it is also the block retire timeout unless BlockTimeout is
+	// set, so packets wait at most this long in a half-filled block.
+	Timeout time.Duration
+
+	// NonBlocking makes reads return at once when no packet is ready.
+	NonBlocking bool
+
+	// BufferSize is the size of the receive ring in bytes (0:
+	// DefaultBufferSize). When the kernel cannot allocate it, the ring is
+	// shrunk in 5% steps until it can; Handle.Ring reports what was obtained.
+	BufferSize int
+
+	// Immediate delivers each packet as soon as it arrives rather than when
+	// a V3 block fills or times out; it selects TPACKET_V2 unless a version
+	// is forced.
+	Immediate bool
+
+	// TPacketVersion forces a ring version; TPacketAuto (0) picks V3, or V2
+	// in immediate mode.
+	TPacketVersion TPacketVersion
+
+	// Direction selects received, sent, or all packets.
+	Direction Direction
+
+	// LinkType selects the cooked header for the "any" device:
+	// LinkTypeLinuxSLL (the default) or LinkTypeLinuxSLL2. On another
+	// device, LinkTypeLinuxSLL or LinkTypeLinuxSLL2 captures in cooked mode
+	// instead of with the device's own link-layer header; 0 keeps it.
+	LinkType LinkType
+
+	// Protocol is the ethertype to capture (0: all), as in
+	// socket(AF_PACKET, ..., htons(Protocol)).
+	Protocol uint16
+
+	// BlockSize is the TPACKET_V3 block size in bytes (0: DefaultBlockSize),
+	// rounded up to a power-of-two number of pages.
+	BlockSize int
+
+	// BlockTimeout is the TPACKET_V3 block retire timeout, rounded to
+	// milliseconds (0: Timeout, or the kernel's default when that is 0).
+	BlockTimeout time.Duration
+}
+
+// CaptureInfo describes a captured packet. Its first fields have the names
+// gopacket uses.
+type CaptureInfo struct {
+	// Timestamp is when the kernel received (or sent) the packet, with
+	// nanosecond resolution (microsecond with TPACKET_V1).
+	Timestamp time.Time
+	// CaptureLength is the number of bytes captured: the length of the data.
+	CaptureLength int
+	// Length is the packet's length on the wire, with any cooked header or
+	// re-inserted VLAN tag counted.
+	Length int
+	// InterfaceIndex is the index of the interface the packet was seen on.
+	InterfaceIndex int
+	// VLAN is the outer 802.1Q/802.1ad tag the kernel stripped from the
+	// packet, which the data has again.
+	VLAN VLANTag
+	// PacketType says whom the packet was for, or that the host sent it.
+	PacketType PacketType
+	// RxHash is the kernel's flow hash of the packet (TPACKET_V3 only; 0 when
+	// the kernel computed none).
+	RxHash uint32
+}
+
+// VLANTag is an 802.1Q tag the kernel took out of a packet.
+type VLANTag struct {
+	Present bool   // the packet had a tag (VLAN 0 included)
+	TCI     uint16 // priority, DEI and VLAN ID
+	TPID    uint16 // tag protocol: 0x8100, 0x88a8, ...
+}
+
+// ID returns the VLAN identifier, the low 12 bits of the TCI.
+func (t VLANTag) ID() uint16 { return t.TCI & 0x0fff }
+
+// Errors usable with errors.Is.
+var (
+	// ErrClosed is returned by every call on a closed handle, and by a read
+	// that Close interrupted.
+	ErrClosed = errors.New("pcap: handle is closed")
+	// ErrTimeout is returned by ReadPacketData and ZeroCopyReadPacketData
+	// when no packet arrived within the timeout (or at once, non-blocking).
+	ErrTimeout = errors.New("pcap: timeout expired")
+	// ErrBreak is returned by a read that BreakLoop interrupted.
+	ErrBreak = errors.New("pcap: loop broken")
+	// ErrNoSuchDevice reports an interface that does not exist, or that was
+	// removed during the capture.
+	ErrNoSuchDevice = errors.New("no such device")
+	// ErrInterfaceDown reports an interface that is not up.
+	ErrInterfaceDown = errors.New("interface is not up")
+)
+
+// OpError is the error of an operation on a device: it names both and wraps
+// the cause, so errors.Is works with the sentinels above, os.ErrPermission
+// and unix.Errno values.
+type OpError struct {
+	Op     string // "open", "read", "setfilter", ...
+	Device string
+	Err    error
+}
+
+func (e *OpError) Error() string {
+	msg := "pcap: " + e.Op + " " + e.Device + ": " + e.Err.Error()
+	if errors.Is(e.Err, os.ErrPermission) {
+		msg += " (capturing needs CAP_NET_RAW)"
+	}
+	return msg
+}
+
+func (e *OpError) Unwrap() error { return e.Err }
+
+// ErrCorruptRing reports a ring frame or block whose header the kernel could
+// not have written: an offset or length outside its frame or block. The
+// frame or block is handed back to the kernel and reading can go on.
+var ErrCorruptRing = errors.New("corrupt ring")
+
+// RingInfo is the geometry of the receive ring a handle obtained from the
+// kernel, which can be smaller than asked for when memory is short.
+type RingInfo struct {
+	Version   TPacketVersion
+	BlockSize int // bytes per block
+	BlockNr   int // number of blocks
+	FrameSize int // bytes per frame (V1/V2); the block size for V3
+	FrameNr   int // number of frames (V1/V2); the block count for V3
+}
+
+// Size is the ring's total size in bytes.
+func (r RingInfo) Size() int { return r.BlockSize * r.BlockNr }
+
+// OpenLive opens a live capture the way pcap_open_live does.
+func OpenLive(device string, snaplen int, promisc bool, timeout time.Duration) (*Handle, error) {
+	return Open(device, Config{Snaplen: snaplen, Promisc: promisc, Timeout: timeout})
+}
