@@ -37,8 +37,20 @@
 //
 // # Filters
 //
-// SetBPF attaches a classic BPF program in the kernel; packets that arrived
-// before it was set are never delivered after.
+// CompileFilter compiles a filter expression in tcpdump's language
+// (pcap-filter(7)) into a classic BPF program with libpcap's semantics, for
+// a link type; FormatBPF prints a program as tcpdump -d, -dd or -ddd do, to
+// compare with libpcap's. SetBPF attaches a program in the kernel; packets
+// that arrived before it was set are never delivered after. NewBPF gives a
+// filter that runs in user space, on packets from a savefile for one:
+//
+//	f, err := pcap.NewBPF(pcap.LinkTypeEthernet, 0, "tcp port 80 and not host 10.0.0.1")
+//	if err != nil {
+//		return err // the message gives the position of the error
+//	}
+//	if f.Matches(ci, data) {
+//		// ...
+//	}
 //
 // # Concurrency
 //

@@ -15,7 +15,7 @@ import (
 // in microseconds and there are no VLAN fields.
 
 // sllOffV1 is the offset of the sockaddr_ll in a V1 frame.
-var sllOffV1 = afpacket.TPacketAlign(unix.SizeofTpacketHdr)
+const sllOffV1 = (unix.SizeofTpacketHdr + afpacket.TPacketAlignment - 1) &^ (afpacket.TPacketAlignment - 1)
 
 func frameStatusV1(mem []byte, off int) uintptr {
 	return atomic.LoadUintptr((*uintptr)(unsafe.Pointer(&mem[off])))

@@ -16,10 +16,10 @@ import (
 // (aligned) by a struct sockaddr_ll.
 
 // sllOffV2 is the offset of the sockaddr_ll in a V2 frame.
-var sllOffV2 = afpacket.TPacketAlign(unix.SizeofTpacket2Hdr)
+const sllOffV2 = (unix.SizeofTpacket2Hdr + afpacket.TPacketAlignment - 1) &^ (afpacket.TPacketAlignment - 1)
 
 // sllEndV2 is the end of the sockaddr_ll: a V2 frame's data starts after it.
-var sllEndV2 = sllOffV2 + afpacket.SizeofSockaddrLL
+const sllEndV2 = sllOffV2 + afpacket.SizeofSockaddrLL
 
 func frameStatusV2(mem []byte, off int) uint32 {
 	return atomic.LoadUint32((*uint32)(unsafe.Pointer(&mem[off])))

@@ -28,10 +28,10 @@ const (
 )
 
 // sllOffV3 is the offset of the sockaddr_ll from a V3 packet header.
-var sllOffV3 = afpacket.TPacketAlign(unix.SizeofTpacket3Hdr)
+const sllOffV3 = (unix.SizeofTpacket3Hdr + afpacket.TPacketAlignment - 1) &^ (afpacket.TPacketAlignment - 1)
 
 // sllEndV3 is the end of the sockaddr_ll: a V3 packet's data starts after it.
-var sllEndV3 = sllOffV3 + afpacket.SizeofSockaddrLL
+const sllEndV3 = sllOffV3 + afpacket.SizeofSockaddrLL
 
 func blockStatus(mem []byte, off int) uint32 {
 	return atomic.LoadUint32((*uint32)(unsafe.Pointer(&mem[off+bdStatus])))
