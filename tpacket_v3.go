@@ -157,9 +157,15 @@ func (r *ring) walkV3(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 					preOff = -1
 					if r.pktLeft > 0 && end <= bs-sllEndV3 {
 						// end is the next packet's header, checked above.
+						// fillInfoV3 by hand: it is too large to inline.
 						nh := (*unix.Tpacket3Hdr)(unsafe.Pointer(&block[end]))
 						nsll := (*unix.RawSockaddrLinklayer)(unsafe.Pointer(&block[end+sllOffV3]))
-						fillInfoV3(next, nh, nsll, d.snaplen)
+						next.Timestamp = time.Unix(int64(nh.Sec), int64(nh.Nsec))
+						next.CaptureLength = min(int(nh.Snaplen), d.snaplen)
+						next.Length = int(nh.Len)
+						next.InterfaceIndex = int(nsll.Ifindex)
+						next.PacketType = PacketType(nsll.Pkttype)
+						next.RxHash = nh.Hv1.Rxhash
 						preOff = end
 					}
 					data := pkt[mac : mac+caplen : mac+caplen]
