@@ -1,0 +1,78 @@
+//go:build filterconformance
+
+// TestFilterSize compares the size of CompileFilter's programs with
+// libpcap's over the conformance goldens (see filter_conformance_test.go):
+// at most 1.25 times for each expression and 1.05 times in all. It is built
+// with the filterconformance tag:
+//
+//	go test -tags filterconformance -run TestFilterSize -v .
+
+package pcap
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/purecap/pcap/internal/filtertest"
+)
+
+// total.
+func TestFilterSize(t *testing.T) {
+	files := conformanceGoldens(t)
+	type row struct {
+		lt, expr     string
+		ours, theirs int
+	}
+	var rows []row
+	var ours, theirs, uncompiled int
+	for _, f := range files {
+		lt := conformanceLinkType(t, f.LinkType)
+		for _, g := range f.Goldens {
+			if g.Refused() {
+				continue
+			}
+			prog, err := conformanceCompiler.Compile(lt, filtertest.Snaplen, g.Expr)
+			if err != nil {
+				uncompiled++
+				continue
+			}
+			rows = append(rows, row{f.LinkType, g.Expr, len(prog), len(g.Program)})
+			ours += len(prog)
+			theirs += len(g.Program)
+		}
+	}
+	ratio := func(a, b int) float64 { return float64(a) / float64(max(b, 1)) }
+	slices.SortStableFunc(rows, func(a, b row) int {
+		ra, rb := ratio(a.ours, a.theirs), ratio(b.ours, b.theirs)
+		switch {
+		case ra > rb:
+			return -1
+		case ra < rb:
+			return 1
+		}
+		return 0
+	})
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%6s %6s %7s  %-10s %s\n", "ours", "libpcap", "ratio", "link type", "expression")
+	over := 0
+	for _, r := range rows {
+		rr := ratio(r.ours, r.theirs)
+		mark := ""
+		if rr > conformanceSizeEach {
+			mark = "  > target"
+			over++
+		}
+		fmt.Fprintf(&b, "%6d %6d %7.2f  %-10s %s%s\n", r.ours, r.theirs, rr, r.lt, r.expr, mark)
+	}
+	fmt.Fprintf(&b, "%6d %6d %7.2f  total over %d expressions (%d not compiled, %d over %.2f×)\n",
+		ours, theirs, ratio(ours, theirs), len(rows), uncompiled, over, conformanceSizeEach)
+	t.Log(b.String())
+	if over > 0 {
+		t.Errorf("%d expressions compile to more than %.2f× libpcap's instructions", over, conformanceSizeEach)
+	}
+	if ratio(ours, theirs) > conformanceSizeTotal {
+		t.Errorf("in total %d instructions, %.3f× libpcap's %d (target %.2f×)", ours, ratio(ours, theirs), theirs, conformanceSizeTotal)
+	}
+}

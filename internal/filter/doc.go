@@ -1,0 +1,59 @@
+// Package filter compiles pcap-filter(7) expressions into classic BPF
+// programs with libpcap's semantics, without cgo.
+//
+// # Use
+//
+//	prog, err := filter.Compile(filter.LinkTypeEthernet, 0, "tcp port 80 or 443")
+//
+// The program returns the snapshot length (DefaultSnaplen when none is
+// given) for a packet the expression accepts and 0 for one it rejects;
+// the empty expression accepts everything. Errors about the expression are
+// *Error values locating the offending token:
+//
+//	filter: 1:10: expected a port number after "port", got "foo"
+//
+// Link types: Ethernet (1), Linux cooked capture v1 (113) and v2 (276), raw
+// IP (101), BSD loopback (0) and OpenBSD loopback (108).
+//
+// # The language
+//
+// The grammar is libpcap's, with its quirks: "and" and "or" have the same
+// precedence and associate to the left; a bare value inherits the
+// qualifiers of the primitive before it ("host a or b", "tcp port 80 or
+// 443"), "not" excepted; names may contain '-' and '.', so "len-1" is one
+// name; "%" and "^" take everything to their right. Supported: ether, ip,
+// ip6, arp, rarp, tcp, udp, sctp, icmp, icmp6, igmp, igrp, pim, vrrp, carp,
+// ah, esp, stp, llc, ipx, netbeui, iso (esis, isis, clnp), decnet, lat,
+// sca, moprc, mopdl, atalk, aarp; host, net (with /len, mask, or
+// abbreviated), port, portrange, proto, protochain with src, dst, src or
+// dst, src and dst; ether host/src/dst; broadcast, multicast; less,
+// greater, len, arithmetic and comparisons, proto[expr:size] and the named
+// constants (tcpflags, tcp-syn, icmptype, icmp-echo, icmp6type, ...); vlan,
+// mpls and pppoes (which move every later offset), pppoed; inbound,
+// outbound, ifindex; byte; port, protocol and host names.
+//
+// # Structure
+//
+// A lexer produces libpcap's tokens; a recursive-descent parser builds an
+// AST, backtracking where libpcap's LALR parser decides on a later token;
+// the generator walks the AST left to right (vlan, mpls and pppoes change
+// offsets as they are met) and builds a control-flow graph of basic
+// blocks, each ending in a conditional jump whose true and false edges
+// "and", "or" and "not" rewire. The graph is checked for an accepting
+// path with the reasoning libpcap's optimizer applies ("expression rejects
+// all packets"), then laid out with jumps beyond 255 instructions routed
+// through "ja" trampolines. No optimizer runs yet: programs are those of
+// libpcap's unoptimized output, longer than its optimized ones but with
+// the same verdicts (on packets shorter than some of the loads, libpcap's
+// optimizer sometimes removes a load and changes the verdict).
+//
+// # Differences from libpcap
+//
+// protochain follows at most 12 chained headers, with forward jumps only
+// (libpcap loops backwards, which the kernel refuses). "ip broadcast" uses
+// a netmask of 0, as tcpdump does without an interface. inbound, outbound
+// and ifindex on link types without a direction field load the Linux
+// packet metadata, as libpcap does for a live capture. Not supported:
+// gateway, geneve, DECnet addresses, Ethernet host names, "llc" subtypes,
+// and the 802.11, ATM, SS7 and pflog fields.
+package filter

@@ -1,0 +1,327 @@
+package filter
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"golang.org/x/net/bpf"
+)
+
+// Link types this compiler generates code for.
+const (
+	LinkTypeNull      = 0   // BSD loopback, address family in host byte order
+	LinkTypeEthernet  = 1   // Ethernet (DLT_EN10MB)
+	LinkTypeRaw       = 101 // raw IPv4 or IPv6
+	LinkTypeLoop      = 108 // OpenBSD loopback, address family in network byte order
+	LinkTypeLinuxSLL  = 113 // Linux cooked capture v1
+	LinkTypeLinuxSLL2 = 276 // Linux cooked capture v2
+
+	linkTypePPP = 9 // the payload of a PPPoE session
+)
+
+// Ethertypes and LLC SAPs the generator tests for.
+const (
+	etherIP      = 0x0800
+	etherARP     = 0x0806
+	etherRARP    = 0x8035
+	etherIPv6    = 0x86dd
+	etherVLAN    = 0x8100
+	etherQinQ    = 0x88a8
+	etherQinQOld = 0x9100
+	etherMPLS    = 0x8847
+	etherPPPoED  = 0x8863
+	etherPPPoES  = 0x8864
+	etherAtalk   = 0x809b
+	etherAARP    = 0x80f3
+	etherDECnet  = 0x6003
+	etherLAT     = 0x6004
+	etherSCA     = 0x6007
+	etherMOPRC   = 0x6002
+	etherMOPDL   = 0x6001
+	etherIPX     = 0x8137
+	etherMTU     = 1500
+
+	sapISONS   = 0xfe
+	sapIP      = 0x06
+	sapNetBEUI = 0xf0
+	sapIPX     = 0xe0
+	sap8021D   = 0x42
+
+	sllP8023    = 1 // LINUX_SLL_P_802_3: raw 802.3 (Novell)
+	sllP8022    = 4 // LINUX_SLL_P_802_2: 802.2 LLC
+	sllOutgoing = 4
+
+	protoUndef = -1
+)
+
+// gen generates the control-flow graph for one expression. Offsets change
+// as it goes: vlan, mpls and pppoes move everything generated after them.
+type gen struct {
+	linkType    uint32 // the link type at this point (PPP after pppoes)
+	origLink    uint32
+	snaplen     uint32
+	offLinkHdr  uint32
+	offLinkType int // -1 if the link layer has no type field
+	offLinkPL   uint32
+	offNL       uint32
+	offNLNoSnap uint32
+	labelDepth  int // MPLS labels seen
+	vlanDepth   int
+	pos         int  // position of the node being generated, for errors
+	noOptimize  bool // libpcap would not optimize this program
+	root        node // the whole expression, under any "not"
+	regs        [memWords]bool
+	blocks      []*block
+}
+
+// failure carries a compilation error out of the recursive generator.
+type failure struct{ err error }
+
+func (g *gen) fail(format string, args ...any) {
+	panic(failure{errAt(g.pos, format, args...)})
+}
+
+func newGen(linkType uint32, snaplen uint32) (*gen, error) {
+	g := &gen{linkType: linkType, origLink: linkType, snaplen: snaplen}
+	switch linkType {
+	case LinkTypeEthernet:
+		g.offLinkType, g.offLinkPL, g.offNLNoSnap = 12, 14, 3
+	case LinkTypeLinuxSLL:
+		g.offLinkType, g.offLinkPL = 14, 16
+	case LinkTypeLinuxSLL2:
+		g.offLinkType, g.offLinkPL = 0, 20
+	case LinkTypeRaw:
+		g.offLinkType, g.offLinkPL = -1, 0
+	case LinkTypeNull, LinkTypeLoop:
+		g.offLinkType, g.offLinkPL = 0, 4
+	default:
+		return nil, fmt.Errorf("filter: link type %d is not supported", linkType)
+	}
+	return g, nil
+}
+
+func linkName(lt uint32) string {
+	switch lt {
+	case LinkTypeEthernet:
+		return "Ethernet"
+	case LinkTypeLinuxSLL:
+		return "Linux cooked v1"
+	case LinkTypeLinuxSLL2:
+		return "Linux cooked v2"
+	case LinkTypeRaw:
+		return "Raw IP"
+	case LinkTypeNull:
+		return "BSD loopback"
+	case LinkTypeLoop:
+		return "OpenBSD loopback"
+	case linkTypePPP:
+		return "PPP"
+	}
+	return fmt.Sprintf("DLT %d", lt)
+}
+
+// allocReg reserves a scratch memory slot.
+func (g *gen) allocReg() uint32 {
+	for i := range g.regs {
+		if !g.regs[i] {
+			g.regs[i] = true
+			return uint32(i)
+		}
+	}
+	g.fail("too many registers needed to evaluate expression")
+	return 0
+}
+
+func (g *gen) freeReg(r uint32) { g.regs[r] = false }
+
+// Loads and comparisons at absolute offsets.
+
+func ldAbs(off uint32, size int) bpf.RawInstruction {
+	return stmt(clsLD|modeABS|sizeCode(size), off)
+}
+
+// cmp tests the value of size bytes at off against v with the jump op.
+func (g *gen) cmpOp(off uint32, size int, op uint16, v uint32) frag {
+	return g.jump([]bpf.RawInstruction{ldAbs(off, size)}, op, v)
+}
+
+func (g *gen) cmp(off uint32, size int, v uint32) frag { return g.cmpOp(off, size, opJEQ, v) }
+
+// mcmp tests (value & mask) == v.
+func (g *gen) mcmp(off uint32, size int, v, mask uint32) frag {
+	s := []bpf.RawInstruction{ldAbs(off, size)}
+	if mask != 0xffffffff {
+		s = append(s, stmt(clsALU|aluAnd|srcK, mask))
+	}
+	return g.jump(s, opJEQ, v)
+}
+
+func (g *gen) cmpGT(off uint32, size int, v uint32) frag { return g.cmpOp(off, size, opJGT, v) }
+func (g *gen) cmpGE(off uint32, size int, v uint32) frag { return g.cmpOp(off, size, opJGE, v) }
+func (g *gen) cmpLE(off uint32, size int, v uint32) frag { return not(g.cmpGT(off, size, v)) }
+
+// bcmp compares len(v) bytes at off, four then two then one at a time from
+// the end, as libpcap does.
+func (g *gen) bcmp(off uint32, v []byte) frag {
+	var b *frag
+	add := func(f frag) {
+		if b == nil {
+			b = &f
+		} else {
+			x := and(*b, f)
+			b = &x
+		}
+	}
+	size := uint32(len(v))
+	for size >= 4 {
+		p := v[size-4:]
+		add(g.cmp(off+size-4, 4, uint32(p[0])<<24|uint32(p[1])<<16|uint32(p[2])<<8|uint32(p[3])))
+		size -= 4
+	}
+	for size >= 2 {
+		p := v[size-2:]
+		add(g.cmp(off+size-2, 2, uint32(p[0])<<8|uint32(p[1])))
+		size -= 2
+	}
+	if size > 0 {
+		add(g.cmp(off, 1, uint32(v[0])))
+	}
+	return *b
+}
+
+// Offsets relative to the layers.
+
+func (g *gen) linkType16() uint32    { return uint32(g.offLinkType) }
+func (g *gen) nl(off uint32) uint32  { return g.offLinkPL + g.offNL + off }
+func (g *gen) llc(off uint32) uint32 { return g.offLinkPL + off }
+
+// snap tests for an 802.2 SNAP header with the OUI and protocol.
+func (g *gen) snap(oui uint32, proto uint16) frag {
+	return g.bcmp(g.llc(0), []byte{0xaa, 0xaa, 0x03, byte(oui >> 16), byte(oui >> 8), byte(oui), byte(proto >> 8), byte(proto)})
+}
+
+// linktype tests the link-layer protocol: an ethertype, or an LLC SAP if
+// at most 1500.
+func (g *gen) linktype(p uint32) frag {
+	if g.labelDepth > 0 {
+		prev := g.nl(0) - 4
+		switch p {
+		case etherIP:
+			return and(g.mcmp(prev+2, 1, 1, 1), g.mcmp(g.nl(0), 1, 0x40, 0xf0))
+		case etherIPv6:
+			return and(g.mcmp(prev+2, 1, 1, 1), g.mcmp(g.nl(0), 1, 0x60, 0xf0))
+		}
+		g.fail("unsupported protocol over mpls")
+	}
+	switch g.linkType {
+	case LinkTypeEthernet:
+		return g.etherLinktype(p)
+	case LinkTypeLinuxSLL:
+		return g.sllLinktype(p)
+	case LinkTypeLinuxSLL2:
+		// libpcap 1.10 compares the protocol field alone, LLC SAPs included.
+		return g.cmp(g.linkType16(), 2, p)
+	case LinkTypeRaw:
+		switch p {
+		case etherIP:
+			return g.mcmp(0, 1, 0x40, 0xf0)
+		case etherIPv6:
+			return g.mcmp(0, 1, 0x60, 0xf0)
+		}
+		return g.constant(false)
+	case LinkTypeNull, LinkTypeLoop:
+		var af uint32
+		switch p {
+		case etherIP:
+			af = 2
+		case etherIPv6:
+			af = 10
+		default:
+			return g.constant(false)
+		}
+		if g.linkType == LinkTypeNull {
+			// The family is in host byte order; loads are big-endian.
+			var b [4]byte
+			binary.NativeEndian.PutUint32(b[:], af)
+			af = binary.BigEndian.Uint32(b[:])
+		}
+		return g.cmp(0, 4, af)
+	case linkTypePPP:
+		return g.cmp(g.linkType16(), 2, pppType(p))
+	}
+	g.fail("link type %d not supported", g.linkType)
+	return frag{}
+}
+
+// pppType maps an ethertype to a PPP protocol number.
+func pppType(p uint32) uint32 {
+	switch p {
+	case etherIP:
+		return 0x0021
+	case etherIPv6:
+		return 0x0057
+	case etherDECnet:
+		return 0x0027
+	case etherAtalk:
+		return 0x0029
+	case sapISONS:
+		return 0x0023
+	case etherIPX:
+		return 0x002b
+	}
+	return p
+}
+
+func (g *gen) etherLinktype(p uint32) frag {
+	lt := g.linkType16()
+	switch p {
+	case sapISONS, sapIP, sapNetBEUI:
+		return and(not(g.cmpGT(lt, 2, etherMTU)), g.cmp(g.llc(0), 2, p<<8|p))
+	case sapIPX:
+		b1 := or(g.cmp(g.llc(0), 1, sapIPX), g.cmp(g.llc(0), 2, 0xffff))
+		b1 = or(g.snap(0, etherIPX), b1)
+		b1 = and(not(g.cmpGT(lt, 2, etherMTU)), b1)
+		return or(g.cmp(lt, 2, etherIPX), b1)
+	case etherAtalk, etherAARP:
+		b0 := not(g.cmpGT(lt, 2, etherMTU))
+		var b1 frag
+		if p == etherAtalk {
+			b1 = g.snap(0x080007, etherAtalk)
+		} else {
+			b1 = g.snap(0, etherAARP)
+		}
+		b1 = and(b0, b1)
+		return or(g.cmp(lt, 2, p), b1)
+	}
+	if p <= etherMTU {
+		return and(not(g.cmpGT(lt, 2, etherMTU)), g.cmp(lt+2, 1, p))
+	}
+	return g.cmp(lt, 2, p)
+}
+
+func (g *gen) sllLinktype(p uint32) frag {
+	lt := g.linkType16()
+	switch p {
+	case sapISONS, sapIP, sapNetBEUI:
+		return and(g.cmp(lt, 2, sllP8022), g.cmp(g.llc(0), 2, p<<8|p))
+	case sapIPX:
+		b1 := or(g.cmp(g.llc(0), 1, sapIPX), g.snap(0, etherIPX))
+		b1 = and(g.cmp(lt, 2, sllP8022), b1)
+		b1 = or(g.cmp(lt, 2, sllP8023), b1)
+		return or(g.cmp(lt, 2, etherIPX), b1)
+	case etherAtalk, etherAARP:
+		b0 := g.cmp(lt, 2, sllP8022)
+		var b1 frag
+		if p == etherAtalk {
+			b1 = g.snap(0x080007, etherAtalk)
+		} else {
+			b1 = g.snap(0, etherAARP)
+		}
+		b1 = and(b0, b1)
+		return or(g.cmp(lt, 2, p), b1)
+	}
+	if p <= etherMTU {
+		return and(g.cmp(lt, 2, sllP8022), g.cmp(g.llc(0), 1, p))
+	}
+	return g.cmp(lt, 2, p)
+}

@@ -1,0 +1,882 @@
+package filter
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"golang.org/x/net/bpf"
+)
+
+// IP protocol numbers.
+const (
+	ipprotoICMP   = 1
+	ipprotoIGMP   = 2
+	ipprotoTCP    = 6
+	ipprotoIGRP   = 9
+	ipprotoUDP    = 17
+	ipprotoFrag   = 44
+	ipprotoESP    = 50
+	ipprotoAH     = 51
+	ipprotoICMPv6 = 58
+	ipprotoPIM    = 103
+	ipprotoVRRP   = 112
+	ipprotoSCTP   = 132
+)
+
+// protoName is the keyword of a protocol qualifier, for messages.
+func protoName(p int) string {
+	for name, k := range keywords {
+		if int(k) == p && name != "ether" && k != kwUnsupported {
+			if k == kwLink {
+				return "link"
+			}
+			if k == kwESIS || k == kwISIS {
+				return strings.ReplaceAll(name, "-", "")
+			}
+			return name
+		}
+	}
+	return "?"
+}
+
+// node generates the predicate for a boolean expression, left to right.
+func (g *gen) node(n node) frag {
+	switch n := n.(type) {
+	case *nBool:
+		l := g.node(n.l)
+		r := g.node(n.r)
+		if n.or {
+			return or(l, r)
+		}
+		return and(l, r)
+	case *nNot:
+		return not(g.node(n.x))
+	case *nProto:
+		g.pos = n.pos
+		return g.protoAbbrev(n.proto)
+	case *nPrim:
+		g.pos = n.pos
+		return g.prim(n)
+	case *nRel:
+		return g.relation(n)
+	case *nOther:
+		g.pos = n.pos
+		return g.other(n)
+	}
+	panic("filter: unknown node")
+}
+
+// protoAbbrev is a bare protocol name such as "tcp".
+func (g *gen) protoAbbrev(p int) frag {
+	switch kw(p) {
+	case kwSCTP:
+		return g.proto(ipprotoSCTP, qDefault, qDefault)
+	case kwTCP:
+		return g.proto(ipprotoTCP, qDefault, qDefault)
+	case kwUDP:
+		return g.proto(ipprotoUDP, qDefault, qDefault)
+	case kwICMP:
+		return g.proto(ipprotoICMP, int(kwIP), qDefault)
+	case kwIGMP:
+		return g.proto(ipprotoIGMP, int(kwIP), qDefault)
+	case kwIGRP:
+		return g.proto(ipprotoIGRP, int(kwIP), qDefault)
+	case kwPIM:
+		return g.proto(ipprotoPIM, qDefault, qDefault)
+	case kwVRRP, kwCARP:
+		return g.proto(ipprotoVRRP, int(kwIP), qDefault)
+	case kwIP:
+		return g.linktype(etherIP)
+	case kwArp:
+		return g.linktype(etherARP)
+	case kwRarp:
+		return g.linktype(etherRARP)
+	case kwLink:
+		g.fail("link layer applied in wrong context")
+	case kwAtalk:
+		return g.linktype(etherAtalk)
+	case kwAarp:
+		return g.linktype(etherAARP)
+	case kwDecnet:
+		return g.linktype(etherDECnet)
+	case kwLat:
+		return g.linktype(etherLAT)
+	case kwSca:
+		return g.linktype(etherSCA)
+	case kwMoprc:
+		return g.linktype(etherMOPRC)
+	case kwMopdl:
+		return g.linktype(etherMOPDL)
+	case kwIP6:
+		return g.linktype(etherIPv6)
+	case kwICMP6:
+		return g.proto(ipprotoICMPv6, int(kwIP6), qDefault)
+	case kwAH:
+		return g.proto(ipprotoAH, qDefault, qDefault)
+	case kwESP:
+		return g.proto(ipprotoESP, qDefault, qDefault)
+	case kwISO:
+		return g.linktype(sapISONS)
+	case kwESIS:
+		return g.proto(0x82, int(kwISO), qDefault)
+	case kwISIS:
+		return g.proto(0x83, int(kwISO), qDefault)
+	case kwCLNP:
+		return g.proto(0x81, int(kwISO), qDefault)
+	case kwSTP:
+		return g.linktype(sap8021D)
+	case kwIPX:
+		return g.linktype(sapIPX)
+	case kwNetbeui:
+		return g.linktype(sapNetBEUI)
+	}
+	g.fail("%q is not supported", protoName(p))
+	return frag{}
+}
+
+// proto is "[ip|ip6|ether|iso] proto v".
+func (g *gen) proto(v uint32, p int, dir int) frag {
+	if dir != qDefault {
+		g.fail("direction applied to 'proto'")
+	}
+	switch p {
+	case qDefault:
+		return or(g.proto(v, int(kwIP), dir), g.proto(v, int(kwIP6), dir))
+	case int(kwLink):
+		return g.linktype(v)
+	case int(kwIP):
+		return and(g.linktype(etherIP), g.cmp(g.nl(9), 1, v))
+	case int(kwIP6):
+		b0 := g.linktype(etherIPv6)
+		b1 := and(g.cmp(g.nl(6), 1, ipprotoFrag), g.cmp(g.nl(40), 1, v))
+		b1 = or(g.cmp(g.nl(6), 1, v), b1)
+		return and(b0, b1)
+	case int(kwISO):
+		return and(g.linktype(sapISONS), g.cmp(g.offLinkPL+g.offNLNoSnap, 1, v))
+	case int(kwArp), int(kwRarp), int(kwSCTP), int(kwTCP), int(kwUDP), int(kwICMP), int(kwIGMP), int(kwIGRP), int(kwPIM), int(kwVRRP), int(kwCARP), int(kwICMP6), int(kwAH), int(kwESP), int(kwSTP), int(kwIPX), int(kwNetbeui):
+		g.fail("'%s proto' is not valid: %s does not encapsulate another protocol", protoName(p), protoName(p))
+	}
+	g.fail("'proto' is not supported with %q", protoName(p))
+	return frag{}
+}
+
+// ipFrag is true for an unfragmented IPv4 packet or a first fragment.
+func (g *gen) ipFrag() frag {
+	return not(g.jump([]bpf.RawInstruction{ldAbs(g.nl(6), 2)}, opJSET, 0x1fff))
+}
+
+// loadIPHdrLen loads X with the IPv4 header length.
+func (g *gen) loadIPHdrLen() bpf.RawInstruction {
+	return stmt(clsLDX|modeMSH|sizeB, g.nl(0))
+}
+
+// tranCmp tests the transport-layer halfword at off after the IPv4 header.
+func (g *gen) tranCmp4(off uint32, op uint16, v uint32) frag {
+	return g.jump([]bpf.RawInstruction{g.loadIPHdrLen(), stmt(clsLD|modeIND|sizeH, g.nl(off))}, op, v)
+}
+
+func (g *gen) tranCmp6(off uint32, op uint16, v uint32) frag {
+	return g.cmpOp(g.nl(40+off), 2, op, v)
+}
+
+// portAtom tests one port field (off 0: source, 2: destination).
+func (g *gen) portAtom(v6 bool, off uint32, lo, hi uint32) frag {
+	cmp := g.tranCmp4
+	if v6 {
+		cmp = g.tranCmp6
+	}
+	if lo == hi {
+		return cmp(off, opJEQ, lo)
+	}
+	return and(cmp(off, opJGE, lo), not(cmp(off, opJGT, hi)))
+}
+
+func (g *gen) portDir(v6 bool, dir int, lo, hi uint32) frag {
+	switch dir {
+	case dirSrc:
+		return g.portAtom(v6, 0, lo, hi)
+	case dirDst:
+		return g.portAtom(v6, 2, lo, hi)
+	case dirAnd:
+		return and(g.portAtom(v6, 0, lo, hi), g.portAtom(v6, 2, lo, hi))
+	}
+	return or(g.portAtom(v6, 0, lo, hi), g.portAtom(v6, 2, lo, hi))
+}
+
+func (g *gen) portOp(v6 bool, ipproto uint32, dir int, lo, hi uint32) frag {
+	if v6 {
+		return and(g.cmp(g.nl(6), 1, ipproto), g.portDir(true, dir, lo, hi))
+	}
+	b0 := and(g.cmp(g.nl(9), 1, ipproto), g.ipFrag())
+	return and(b0, g.portDir(false, dir, lo, hi))
+}
+
+// ports is "[tcp|udp|sctp] [dir] port(range) lo-hi" over IPv4 then IPv6.
+func (g *gen) ports(ipproto int, dir int, lo, hi uint32) frag {
+	if lo > hi {
+		lo, hi = hi, lo
+	}
+	one := func(v6 bool) frag {
+		var b1 frag
+		if ipproto == protoUndef {
+			b1 = or(g.portOp(v6, ipprotoTCP, dir, lo, hi), g.portOp(v6, ipprotoUDP, dir, lo, hi))
+			b1 = or(b1, g.portOp(v6, ipprotoSCTP, dir, lo, hi))
+		} else {
+			b1 = g.portOp(v6, uint32(ipproto), dir, lo, hi)
+		}
+		et := uint32(etherIP)
+		if v6 {
+			et = etherIPv6
+		}
+		return and(g.linktype(et), b1)
+	}
+	b := one(false)
+	return or(b, one(true))
+}
+
+// hostOp tests an IPv4 address field under an ethertype.
+func (g *gen) hostOp(addr, mask uint32, dir int, et uint32, srcOff, dstOff uint32) frag {
+	switch dir {
+	case dirSrc, dirDst:
+		off := srcOff
+		if dir == dirDst {
+			off = dstOff
+		}
+		return and(g.linktype(et), g.mcmp(g.nl(off), 4, addr, mask))
+	case dirAnd:
+		return and(g.hostOp(addr, mask, dirSrc, et, srcOff, dstOff), g.hostOp(addr, mask, dirDst, et, srcOff, dstOff))
+	}
+	return or(g.hostOp(addr, mask, dirSrc, et, srcOff, dstOff), g.hostOp(addr, mask, dirDst, et, srcOff, dstOff))
+}
+
+func addrWord(t int) string {
+	if t == addrNet {
+		return "net"
+	}
+	return "host"
+}
+
+// host is "[ip|arp|rarp] [dir] host|net addr/mask".
+func (g *gen) host(addr, mask uint32, p, dir, typ int) frag {
+	switch p {
+	case qDefault:
+		b := g.host(addr, mask, int(kwIP), dir, typ)
+		if g.labelDepth == 0 {
+			b = or(b, g.host(addr, mask, int(kwArp), dir, typ))
+			b = or(b, g.host(addr, mask, int(kwRarp), dir, typ))
+		}
+		return b
+	case int(kwLink):
+		g.fail("link-layer modifier applied to %s", addrWord(typ))
+	case int(kwIP):
+		return g.hostOp(addr, mask, dir, etherIP, 12, 16)
+	case int(kwArp):
+		return g.hostOp(addr, mask, dir, etherARP, 14, 24)
+	case int(kwRarp):
+		return g.hostOp(addr, mask, dir, etherRARP, 14, 24)
+	case int(kwIP6):
+		g.fail("'ip6' modifier applied to ip %s", addrWord(typ))
+	}
+	g.fail("'%s' modifier applied to %s", protoName(p), addrWord(typ))
+	return frag{}
+}
+
+func (g *gen) hostOp6(a, m [16]byte, dir int, srcOff, dstOff uint32) frag {
+	switch dir {
+	case dirSrc, dirDst:
+		off := srcOff
+		if dir == dirDst {
+			off = dstOff
+		}
+		b := g.mcmp(g.nl(off), 4, binary.BigEndian.Uint32(a[0:]), binary.BigEndian.Uint32(m[0:]))
+		for i := uint32(1); i < 4; i++ {
+			b = and(b, g.mcmp(g.nl(off+4*i), 4, binary.BigEndian.Uint32(a[4*i:]), binary.BigEndian.Uint32(m[4*i:])))
+		}
+		return and(g.linktype(etherIPv6), b)
+	case dirAnd:
+		return and(g.hostOp6(a, m, dirSrc, srcOff, dstOff), g.hostOp6(a, m, dirDst, srcOff, dstOff))
+	}
+	return or(g.hostOp6(a, m, dirSrc, srcOff, dstOff), g.hostOp6(a, m, dirDst, srcOff, dstOff))
+}
+
+func (g *gen) host6(a, m [16]byte, p, dir, typ int) frag {
+	switch p {
+	case qDefault, int(kwIP6):
+		return g.hostOp6(a, m, dir, 8, 24)
+	case int(kwLink):
+		g.fail("link-layer modifier applied to ip6 %s", addrWord(typ))
+	case int(kwIP):
+		g.fail("'ip' modifier applied to ip6 %s", addrWord(typ))
+	}
+	g.fail("'%s' modifier applied to ip6 %s", protoName(p), addrWord(typ))
+	return frag{}
+}
+
+// ehost tests Ethernet addresses.
+func (g *gen) ehost(mac [6]byte, dir int) frag {
+	switch dir {
+	case dirSrc:
+		return g.bcmp(g.offLinkHdr+6, mac[:])
+	case dirDst:
+		return g.bcmp(g.offLinkHdr, mac[:])
+	case dirAnd:
+		return and(g.ehost(mac, dirSrc), g.ehost(mac, dirDst))
+	}
+	return or(g.ehost(mac, dirSrc), g.ehost(mac, dirDst))
+}
+
+// atoin parses a dotted IPv4 address or prefix of one, returning the value
+// (not shifted) and its length in bits.
+func atoin(s string) (uint32, int, bool) {
+	parts := strings.Split(s, ".")
+	var v uint32
+	for _, p := range parts {
+		n, err := strconv.ParseUint(p, 10, 32)
+		if err != nil || n > 255 {
+			return 0, 0, false
+		}
+		v = v<<8 | uint32(n)
+	}
+	return v, 8 * len(parts), true
+}
+
+func (g *gen) portProto(q qual, what string) int {
+	switch q.proto {
+	case int(kwUDP):
+		return ipprotoUDP
+	case int(kwTCP):
+		return ipprotoTCP
+	case int(kwSCTP):
+		return ipprotoSCTP
+	case qDefault:
+		return protoUndef
+	}
+	g.fail("illegal qualifier of '%s'", what)
+	return 0
+}
+
+func (g *gen) syntax(n *nPrim) {
+	g.fail("expected a qualifier such as \"host\", \"net\" or \"port\" before %q", n.text)
+}
+
+// prim generates a qualified value.
+func (g *gen) prim(n *nPrim) frag {
+	q := n.q
+	if q.addr == qUndef {
+		switch n.kind {
+		case vHIDLen, vHIDMask:
+			g.fail("mask syntax is for networks only: %q needs \"net\"", n.text)
+		case vEID:
+			g.fail("ethernet address used in non-ether expression")
+		}
+		g.syntax(n)
+	}
+	switch n.kind {
+	case vNum, vHID:
+		return g.ncode(n)
+	case vHIDLen, vHIDMask:
+		return g.mcode(n)
+	case vHID6:
+		return g.mcode6(n)
+	case vEID:
+		if (q.addr == addrHost || q.addr == qDefault) && q.proto == int(kwLink) {
+			if g.linkType != LinkTypeEthernet {
+				g.fail("ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel")
+			}
+			return g.ehost(n.mac, q.dir)
+		}
+		g.fail("ethernet address used in non-ether expression")
+	case vName:
+		return g.scode(n)
+	}
+	panic("filter: unknown value kind")
+}
+
+func (g *gen) ncode(n *nPrim) frag {
+	q := n.q
+	v, vlen := n.num, 32
+	if n.kind == vHID {
+		switch q.addr {
+		case addrPort, addrPortrange, addrProto, addrProtochain:
+			g.fail("'%s' modifier applied to IP address %s", q.word, n.text)
+		}
+		var ok bool
+		if v, vlen, ok = atoin(n.text); !ok {
+			g.fail("invalid IPv4 address %q", n.text)
+		}
+	}
+	switch q.addr {
+	case qDefault, addrHost, addrNet:
+		if q.proto == int(kwLink) {
+			g.fail("illegal link layer address")
+		}
+		mask := uint32(0xffffffff)
+		if n.kind == vNum && q.addr == addrNet {
+			for v != 0 && v&0xff000000 == 0 {
+				v <<= 8
+				mask <<= 8
+			}
+		} else {
+			v <<= 32 - vlen
+			mask <<= 32 - vlen
+		}
+		return g.host(v, mask, q.proto, q.dir, q.addr)
+	case addrPort, addrPortrange:
+		what := "port"
+		if q.addr == addrPortrange {
+			what = "portrange"
+		}
+		pr := g.portProto(q, what)
+		if v > 65535 {
+			g.fail("illegal port number %d > 65535", v)
+		}
+		return g.ports(pr, q.dir, v, v)
+	case addrGateway:
+		g.fail("'gateway' requires a name")
+	case addrProto:
+		return g.proto(v, q.proto, q.dir)
+	case addrProtochain:
+		return g.protochain(v, q.proto)
+	}
+	g.syntax(n)
+	return frag{}
+}
+
+func (g *gen) mcode(n *nPrim) frag {
+	q := n.q
+	v, vlen, ok := atoin(n.text)
+	if !ok {
+		g.fail("invalid IPv4 address %q", n.text)
+	}
+	v <<= 32 - vlen
+	var m uint32
+	if n.kind == vHIDMask {
+		mv, mlen, ok := atoin(n.text2)
+		if !ok {
+			g.fail("invalid IPv4 address %q", n.text2)
+		}
+		m = mv << (32 - mlen)
+		if v&^m != 0 {
+			g.fail("non-network bits set in \"%s mask %s\"", n.text, n.text2)
+		}
+	} else {
+		if n.num > 32 {
+			g.fail("mask length must be <= 32")
+		}
+		if n.num != 0 {
+			m = 0xffffffff << (32 - n.num)
+		}
+		if v&^m != 0 {
+			g.fail("non-network bits set in \"%s/%d\"", n.text, n.num)
+		}
+	}
+	if q.addr != addrNet {
+		g.fail("mask syntax is for networks only: use \"net %s\"", n.text)
+	}
+	return g.host(v, m, q.proto, q.dir, q.addr)
+}
+
+func (g *gen) mcode6(n *nPrim) frag {
+	q := n.q
+	if n.num > 128 {
+		g.fail("mask length must be <= 128")
+	}
+	a := n.ip6.As16()
+	var m [16]byte
+	for i := 0; i < int(n.num); i++ {
+		m[i/8] |= 0x80 >> (i % 8)
+	}
+	for i := range a {
+		if a[i]&^m[i] != 0 {
+			g.fail("non-network bits set in \"%s/%d\"", n.ip6, n.num)
+		}
+	}
+	switch q.addr {
+	case qDefault, addrHost:
+		if n.num != 128 {
+			g.fail("mask syntax is for networks only: use \"net %s/%d\"", n.ip6, n.num)
+		}
+	case addrNet:
+	default:
+		g.fail("invalid qualifier against IPv6 address")
+	}
+	return g.host6(a, m, q.proto, q.dir, q.addr)
+}
+
+// scode generates a value given by name.
+func (g *gen) scode(n *nPrim) frag {
+	q := n.q
+	name := n.text
+	switch q.addr {
+	case qDefault, addrHost:
+		if q.proto == int(kwLink) {
+			g.fail("unknown ether host %q", name)
+		}
+		addrs := lookupHost(name)
+		var b *frag
+		for _, a := range addrs {
+			var f frag
+			if a.Is4() {
+				if q.proto == int(kwIP6) {
+					continue
+				}
+				v := binary.BigEndian.Uint32(a.AsSlice())
+				p := q.proto
+				if g.offLinkType < 0 && p == qDefault {
+					p = int(kwIP)
+				}
+				f = g.host(v, 0xffffffff, p, q.dir, q.addr)
+			} else {
+				if q.proto == int(kwIP) {
+					continue
+				}
+				var m [16]byte
+				for i := range m {
+					m[i] = 0xff
+				}
+				f = g.host6(a.As16(), m, q.proto, q.dir, q.addr)
+			}
+			if b == nil {
+				b = &f
+			} else {
+				x := or(*b, f)
+				b = &x
+			}
+		}
+		if b == nil {
+			g.fail("unknown host %q", name)
+		}
+		return *b
+	case addrNet:
+		g.fail("unknown network %q", name)
+	case addrPort, addrPortrange:
+		what := "port"
+		if q.addr == addrPortrange {
+			what = "portrange"
+		}
+		pr := g.portProto(q, what)
+		var lo, hi uint32
+		var real int
+		if q.addr == addrPort {
+			p, rp, ok := lookupPort(name)
+			if !ok {
+				g.fail("expected a port number after %q, got %q", q.word, name)
+			}
+			lo, hi, real = p, p, rp
+		} else {
+			var ok bool
+			lo, hi, real, ok = lookupPortRange(name)
+			if !ok {
+				g.fail("expected a port range such as 1000-2000 after %q, got %q", q.word, name)
+			}
+		}
+		if pr != protoUndef {
+			if real != protoUndef && real != pr {
+				g.fail("port %q is %s", name, ipProtoName(real))
+			}
+			real = pr
+		}
+		if lo > 65535 {
+			g.fail("illegal port number %d > 65535", lo)
+		}
+		if hi > 65535 {
+			g.fail("illegal port number %d > 65535", hi)
+		}
+		return g.ports(real, q.dir, lo, hi)
+	case addrGateway:
+		g.fail("'gateway' is not supported")
+	case addrProto, addrProtochain:
+		var v uint32
+		switch q.proto {
+		case qDefault, int(kwIP), int(kwIP6):
+			p, ok := lookupProtocol(name)
+			if !ok {
+				g.fail("unknown ip proto %q", name)
+			}
+			v = p
+		case int(kwLink):
+			p, ok := etherProtos[name]
+			if !ok {
+				if p, ok = llcProtos[name]; !ok {
+					g.fail("unknown ether proto %q", name)
+				}
+			}
+			v = p
+		case int(kwISO):
+			p, ok := isoProtos[name]
+			if !ok {
+				g.fail("unknown osi proto %q", name)
+			}
+			v = p
+		default:
+			g.fail("'%s proto' is not valid", protoName(q.proto))
+		}
+		if q.addr == addrProtochain {
+			return g.protochain(v, q.proto)
+		}
+		return g.proto(v, q.proto, q.dir)
+	}
+	g.syntax(n)
+	return frag{}
+}
+
+func ipProtoName(p int) string {
+	switch p {
+	case ipprotoTCP:
+		return "tcp"
+	case ipprotoUDP:
+		return "udp"
+	case ipprotoSCTP:
+		return "sctp"
+	}
+	return strconv.Itoa(p)
+}
+
+// other generates the keyword primitives.
+func (g *gen) other(n *nOther) frag {
+	switch n.what {
+	case kwBroadcast:
+		return g.broadcast(n.proto)
+	case kwMulticast:
+		return g.multicast(n.proto)
+	case kwLess:
+		return not(g.jump([]bpf.RawInstruction{stmt(clsLD|modeLEN|sizeW, 0)}, opJGT, n.num))
+	case kwGreater:
+		return g.jump([]bpf.RawInstruction{stmt(clsLD|modeLEN|sizeW, 0)}, opJGE, n.num)
+	case kwInbound, kwOutbound:
+		var b frag
+		switch g.linkType {
+		case LinkTypeLinuxSLL:
+			b = g.cmp(g.offLinkHdr, 2, sllOutgoing)
+		case LinkTypeLinuxSLL2:
+			b = g.cmp(g.offLinkHdr+10, 1, sllOutgoing)
+		default:
+			b = g.cmp(ancillaryBase+adPktType+g.offLinkHdr, 2, sllOutgoing)
+		}
+		if n.what == kwInbound {
+			b = not(b)
+		}
+		return b
+	case kwIfindex:
+		if g.linkType == LinkTypeLinuxSLL2 {
+			return g.cmp(g.offLinkHdr+4, 4, n.num)
+		}
+		return g.cmp(ancillaryBase+adIfIndex+g.offLinkHdr, 4, n.num)
+	case kwVlan:
+		return g.vlan(n)
+	case kwMPLS:
+		return g.mpls(n)
+	case kwPPPoED:
+		return g.linktype(etherPPPoED)
+	case kwPPPoES:
+		return g.pppoes(n)
+	case kwLLC:
+		switch g.linkType {
+		case LinkTypeEthernet:
+			return and(not(g.cmpGT(g.linkType16(), 2, etherMTU)), not(g.cmp(g.llc(0), 2, 0xffff)))
+		}
+		g.fail("'llc' not supported for %s", linkName(g.linkType))
+	case kwByte:
+		var b frag
+		switch n.byteOp {
+		case "=":
+			return g.cmp(g.offLinkHdr+n.num, 1, n.val)
+		case "<":
+			return not(g.cmpGE(g.offLinkHdr+n.num, 1, n.val))
+		case ">":
+			return g.cmpGT(g.offLinkHdr+n.num, 1, n.val)
+		case "|":
+			// As libpcap does, the operation applies to the accumulator
+			// as it is, without loading the byte.
+			b = g.jump([]bpf.RawInstruction{stmt(clsALU|aluOr|srcK, n.val)}, opJEQ, 0)
+		default:
+			b = g.jump([]bpf.RawInstruction{stmt(clsALU|aluAnd|srcK, n.val)}, opJEQ, 0)
+		}
+		return not(b)
+	case kwGeneve:
+		g.fail("'geneve' is not supported")
+	}
+	g.fail("unsupported primitive")
+	return frag{}
+}
+
+func (g *gen) broadcast(p int) frag {
+	switch p {
+	case qDefault, int(kwLink):
+		if g.linkType == LinkTypeEthernet {
+			return g.ehost([6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, dirDst)
+		}
+		g.fail("not a broadcast link")
+	case int(kwIP):
+		// The netmask is unknown here (0): the host part is all 32 bits.
+		b := or(g.mcmp(g.nl(16), 4, 0, 0xffffffff), g.mcmp(g.nl(16), 4, 0xffffffff, 0xffffffff))
+		return and(g.linktype(etherIP), b)
+	}
+	g.fail("only link-layer/IP broadcast filters supported")
+	return frag{}
+}
+
+func (g *gen) multicast(p int) frag {
+	switch p {
+	case qDefault, int(kwLink):
+		if g.linkType == LinkTypeEthernet {
+			return g.jump([]bpf.RawInstruction{ldAbs(g.offLinkHdr, 1)}, opJSET, 1)
+		}
+		g.fail("link-layer multicast filters supported only on ethernet/FDDI/token ring/ARCNET/802.11/ATM LANE/Fibre Channel")
+	case int(kwIP):
+		return and(g.linktype(etherIP), g.cmpGE(g.nl(16), 1, 224))
+	case int(kwIP6):
+		return and(g.linktype(etherIPv6), g.cmp(g.nl(24), 1, 255))
+	}
+	g.fail("only IP multicast filters supported on ethernet/FDDI/token ring/ARCNET/802.11/ATM LANE/Fibre Channel")
+	return frag{}
+}
+
+func (g *gen) vlan(n *nOther) frag {
+	if g.labelDepth > 0 {
+		g.fail("no VLAN match after MPLS")
+	}
+	if g.linkType != LinkTypeEthernet {
+		g.fail("no VLAN support for %s", linkName(g.linkType))
+	}
+	if n.has && n.num > 0x0fff {
+		g.fail("VLAN tag %d greater than maximum %d", n.num, 0x0fff)
+	}
+	b := or(g.linktype(etherVLAN), g.linktype(etherQinQ))
+	b = or(b, g.linktype(etherQinQOld))
+	if n.has {
+		b = and(b, g.mcmp(g.nl(0), 2, n.num, 0x0fff))
+	}
+	g.offLinkPL += 4
+	g.offLinkType += 4
+	g.vlanDepth++
+	return b
+}
+
+func (g *gen) mpls(n *nOther) frag {
+	var b frag
+	if g.labelDepth > 0 {
+		b = g.mcmp(g.nl(0)-4+2, 1, 0, 1)
+	} else {
+		switch g.linkType {
+		case LinkTypeEthernet:
+			b = g.linktype(etherMPLS)
+		case linkTypePPP:
+			b = g.linktype(0x0281)
+		default:
+			g.fail("no MPLS support for %s", linkName(g.linkType))
+		}
+	}
+	if n.has {
+		if n.num > 0xfffff {
+			g.fail("MPLS label %d greater than maximum %d", n.num, 0xfffff)
+		}
+		b = and(b, g.mcmp(g.nl(0), 4, n.num<<12, 0xfffff000))
+	}
+	g.offNLNoSnap += 4
+	g.offNL += 4
+	g.labelDepth++
+	return b
+}
+
+func (g *gen) pppoes(n *nOther) frag {
+	b := g.linktype(etherPPPoES)
+	if n.has {
+		if n.num > 0xffff {
+			g.fail("PPPoE session number %d greater than maximum %d", n.num, 0xffff)
+		}
+		b = and(b, g.mcmp(g.nl(0), 4, n.num, 0xffff))
+	}
+	g.offLinkHdr = g.offLinkPL + g.offNL + 6
+	g.offLinkType = int(g.offLinkHdr)
+	g.offLinkPL = g.offLinkHdr + 2
+	g.offNL, g.offNLNoSnap = 0, 0
+	g.linkType = linkTypePPP
+	return b
+}
+
+// protochainDepth is how many chained headers protochain follows. libpcap
+// loops with a backward jump, which the kernel refuses; the loop is
+// unrolled instead, and a packet with a longer chain is rejected.
+const protochainDepth = 12
+
+// protochain follows the IPv6 extension header (and AH) chain looking for
+// protocol v, with libpcap's arithmetic (including its AH length
+// computation, which does not add the previous offset).
+func (g *gen) protochain(v uint32, p int) frag {
+	switch p {
+	case int(kwIP), int(kwIP6):
+	case qDefault:
+		return or(g.protochain(v, int(kwIP)), g.protochain(v, int(kwIP6)))
+	default:
+		g.fail("bad protocol applied for 'protochain'")
+	}
+	// libpcap does not optimize a program with protochain, so it never
+	// finds that one rejects every packet.
+	g.noOptimize = true
+	reg := g.allocReg()
+	defer g.freeReg(reg)
+	nl := g.nl(0)
+	// end tests the protocol the chain stopped at.
+	end := g.jump(nil, opJEQ, v)
+	reject := g.constant(false)
+	next := reject.entry
+	// Build the iterations from the last to the first.
+	for i := 0; i < protochainDepth; i++ {
+		ah := g.newBlock()
+		ah.kind = bkConst
+		ah.stmts = []bpf.RawInstruction{
+			stmt(clsMISC|miscTXA, 0), stmt(clsLD|modeIND|sizeB, nl), stmt(clsST, reg),
+			stmt(clsMISC|miscTXA, 0), stmt(clsALU|aluAdd|srcK, 1), stmt(clsMISC|miscTAX, 0),
+			stmt(clsLD|modeIND|sizeB, nl), stmt(clsALU|aluAdd|srcK, 2), stmt(clsALU|aluMul|srcK, 4),
+			stmt(clsMISC|miscTAX, 0), stmt(clsLD|modeMEM, reg),
+		}
+		ah.succ[0] = next
+		isAH := g.jump(nil, opJEQ, ipprotoAH)
+		isAH.entry.succ[0] = ah
+		isAH.entry.succ[1] = end.entry
+		chain := isAH.entry
+		if p == int(kwIP6) {
+			ext := g.newBlock()
+			ext.kind = bkConst
+			ext.stmts = []bpf.RawInstruction{
+				stmt(clsLD|modeIND|sizeB, nl), stmt(clsST, reg), stmt(clsLD|modeIND|sizeB, nl+1),
+				stmt(clsALU|aluAdd|srcK, 1), stmt(clsALU|aluMul|srcK, 8), stmt(clsALU|aluAdd|srcX, 0),
+				stmt(clsMISC|miscTAX, 0), stmt(clsLD|modeMEM, reg),
+			}
+			ext.succ[0] = next
+			for _, hdr := range []uint32{ipprotoFrag, 43, 60, 0} {
+				b := g.jump(nil, opJEQ, hdr)
+				b.entry.succ[0] = ext
+				b.entry.succ[1] = chain
+				chain = b.entry
+			}
+		}
+		none := g.jump(nil, opJEQ, 59)
+		none.entry.succ[0] = end.entry
+		none.entry.succ[1] = chain
+		found := g.jump(nil, opJEQ, v)
+		found.entry.succ[0] = end.entry
+		found.entry.succ[1] = none.entry
+		next = found.entry
+	}
+	// The first iteration starts with A = the protocol, X = its offset.
+	var start []bpf.RawInstruction
+	et := uint32(etherIP)
+	if p == int(kwIP) {
+		start = []bpf.RawInstruction{ldAbs(g.nl(9), 1), g.loadIPHdrLen()}
+	} else {
+		et = etherIPv6
+		start = []bpf.RawInstruction{ldAbs(g.nl(6), 1), stmt(clsLDX|modeIMM, 40)}
+	}
+	first := g.newBlock()
+	first.kind = bkConst
+	first.stmts = start
+	first.succ[0] = next
+	return and(g.linktype(et), frag{entry: first, t: end.t, f: join(end.f, reject.f)})
+}
+
+// lookupHost resolves a host name; tests replace it.
+var lookupHost = func(name string) []netip.Addr { return resolveHost(name) }
