@@ -46,6 +46,7 @@ func (h *Handle) ZeroCopyReadPacketData() ([]byte, CaptureInfo, error) {
 }
 
 func (h *Handle) SetBPF(prog []bpf.RawInstruction) error { return ErrNotSupported }
+func (h *Handle) SetFilter(expr string) error            { return ErrNotSupported }
 func (h *Handle) SetDirection(d Direction) error         { return ErrNotSupported }
 func (h *Handle) SetNonBlocking(nonblock bool) error     { return ErrNotSupported }
 func (h *Handle) WritePacketData(data []byte) error      { return ErrNotSupported }

@@ -8,6 +8,9 @@ import (
 	"golang.org/x/net/bpf"
 )
 
+// maxKernelInsns is the kernel's limit on a classic BPF program (BPF_MAXINSNS).
+const maxKernelInsns = 4096
+
 // CompileFilter compiles a filter expression in the pcap-filter(7) language,
 // such as "tcp port 80 and not host 10.0.0.1", into a classic BPF program
 // for packets of the given link type, with libpcap's semantics: the program

@@ -40,8 +40,11 @@
 // CompileFilter compiles a filter expression in tcpdump's language
 // (pcap-filter(7)) into a classic BPF program with libpcap's semantics, for
 // a link type; FormatBPF prints a program as tcpdump -d, -dd or -ddd do, to
-// compare with libpcap's. SetBPF attaches a program in the kernel; packets
-// that arrived before it was set are never delivered after. NewBPF gives a
+// compare with libpcap's. Handle.SetFilter compiles an expression for the
+// handle and attaches it, in the kernel when the kernel can run it (adapted
+// to a cooked socket on "any") and in user space otherwise; SetBPF attaches
+// a program in the kernel as it is. With either, packets that arrived before
+// the filter was set are never delivered after. NewBPF gives a
 // filter that runs in user space, on packets from a savefile for one:
 //
 //	f, err := pcap.NewBPF(pcap.LinkTypeEthernet, 0, "tcp port 80 and not host 10.0.0.1")

@@ -28,6 +28,9 @@ type decoder struct {
 	cooked    int  // 0, sllHdrLen or sll2HdrLen
 	ethernet  bool // data starts with an Ethernet header
 	direction Direction
+	// userFilter, if not nil, is a filter the kernel could not run: only
+	// the packets it accepts, as delivered, are.
+	userFilter *BPF
 }
 
 // rawHdr carries the fields of a frame header, whatever its version.
@@ -51,7 +54,8 @@ func corrupt(format string, args ...any) error {
 // slice of its block, starting at its header) and the header fields in h,
 // fills ci and returns the packet data, which may start before h.mac when a
 // cooked header or a VLAN tag is put in front. It reports false for a packet
-// the handle does not deliver (its direction, or a loopback duplicate).
+// the handle does not deliver (its direction, a loopback duplicate, or one
+// the user-space filter rejects).
 // It writes into f: the frame must be owned by the caller.
 func (d *decoder) decode(f []byte, sllOff int, h *rawHdr, ci *CaptureInfo) ([]byte, bool, error) {
 	sllEnd := sllOff + afpacket.SizeofSockaddrLL
@@ -156,7 +160,11 @@ func (d *decoder) decode(f []byte, sllOff int, h *rawHdr, ci *CaptureInfo) ([]by
 	}
 	ci.PacketType = pkttype
 	ci.RxHash = h.rxhash
-	return f[start : start+caplen : start+caplen], true, nil
+	data := f[start : start+caplen : start+caplen]
+	if d.userFilter != nil && !d.userFilter.Matches(*ci, data) {
+		return nil, false, nil
+	}
+	return data, true, nil
 }
 
 // ring walks a receive ring in place. mem is the whole ring, as mapped from

@@ -36,7 +36,7 @@ func setFrameStatusV2(mem []byte, off int, status uint32) {
 func (r *ring) walkV2(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInfo)) (int, error) {
 	var ci CaptureInfo
 	d := &r.dec
-	fast := d.cooked == 0 && d.direction == DirectionInOut
+	fast := d.cooked == 0 && d.direction == DirectionInOut && d.userFilter == nil
 	n := 0
 	for n < limit {
 		r.release()

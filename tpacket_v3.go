@@ -96,7 +96,7 @@ func (r *ring) openBlock() (bool, error) {
 func (r *ring) walkV3(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInfo)) (int, error) {
 	var ci CaptureInfo
 	d := &r.dec
-	fast := d.cooked == 0 && d.direction == DirectionInOut
+	fast := d.cooked == 0 && d.direction == DirectionInOut && d.userFilter == nil
 	// The fast path fills the CaptureInfo of the next packet of the block
 	// before it calls fn for the current one, alternating between two.
 	// Passing a CaptureInfo copies it, and a copy of one filled just before

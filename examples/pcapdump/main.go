@@ -1,10 +1,12 @@
 // Command pcapdump prints a line per packet captured on an interface, like a
 // small tcpdump:
 //
-//	pcapdump -i lo -c 10 -gen
+//	pcapdump -i lo -c 10 -gen udp
 //
-// captures 10 packets on the loopback device, sending itself UDP datagrams to
-// 127.0.0.1 meanwhile (-gen) so that it finishes on an idle machine. It needs
+// captures 10 UDP packets on the loopback device, sending itself UDP
+// datagrams to 127.0.0.1 meanwhile (-gen) so that it finishes on an idle
+// machine. As with tcpdump, the arguments after the flags form a filter
+// expression (pcap-filter(7)); without one every packet is captured. It needs
 // CAP_NET_RAW (run it as root).
 package main
 
@@ -20,7 +22,6 @@ import (
 	"time"
 
 	"github.com/purecap/pcap"
-	"golang.org/x/net/bpf"
 )
 
 func main() {
@@ -32,16 +33,20 @@ func main() {
 		promisc  = flag.Bool("p", false, "promiscuous mode")
 		sll2     = flag.Bool("sll2", false, "with -i any: use the LINUX_SLL2 header")
 		gen      = flag.Bool("gen", false, "send UDP datagrams to 127.0.0.1 while capturing, so that there is traffic")
-		udpOnly  = flag.Bool("udp", false, "capture only UDP over IPv4 (a kernel BPF filter)")
 	)
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: pcapdump [flags] [filter expression]\n")
+		flag.PrintDefaults()
+	}
 	flag.Parse()
-	if err := run(*device, *count, *duration, *snaplen, *promisc, *sll2, *gen, *udpOnly); err != nil {
+	expr := strings.Join(flag.Args(), " ")
+	if err := run(*device, *count, *duration, *snaplen, *promisc, *sll2, *gen, expr); err != nil {
 		fmt.Fprintln(os.Stderr, "pcapdump:", err)
 		os.Exit(1)
 	}
 }
 
-func run(device string, count int, duration time.Duration, snaplen int, promisc, sll2, gen, udpOnly bool) error {
+func run(device string, count int, duration time.Duration, snaplen int, promisc, sll2, gen bool, expr string) error {
 	cfg := pcap.Config{Snaplen: snaplen, Promisc: promisc, Timeout: 100 * time.Millisecond}
 	if sll2 {
 		cfg.LinkType = pcap.LinkTypeLinuxSLL2
@@ -51,8 +56,8 @@ func run(device string, count int, duration time.Duration, snaplen int, promisc,
 		return err
 	}
 	defer h.Close()
-	if udpOnly {
-		if err := h.SetBPF(udpFilter(h.LinkType())); err != nil {
+	if expr != "" {
+		if err := h.SetFilter(expr); err != nil {
 			return err
 		}
 	}
@@ -106,26 +111,6 @@ func sendTraffic(done <-chan struct{}) {
 			c.Write([]byte(fmt.Sprintf("pcapdump %d", i)))
 		}
 	}
-}
-
-// udpFilter accepts IPv4 UDP packets, for Ethernet or cooked headers.
-func udpFilter(lt pcap.LinkType) []bpf.RawInstruction {
-	ethOff, ipOff := uint32(12), uint32(14)
-	switch lt {
-	case pcap.LinkTypeLinuxSLL:
-		ethOff, ipOff = 14, 16
-	case pcap.LinkTypeLinuxSLL2:
-		ethOff, ipOff = 0, 20
-	}
-	prog, _ := bpf.Assemble([]bpf.Instruction{
-		bpf.LoadAbsolute{Off: ethOff, Size: 2},
-		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0x0800, SkipFalse: 3},
-		bpf.LoadAbsolute{Off: ipOff + 9, Size: 1},
-		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 17, SkipFalse: 1},
-		bpf.RetConstant{Val: 262144},
-		bpf.RetConstant{Val: 0},
-	})
-	return prog
 }
 
 // describe summarizes a packet: link header, then IPv4/IPv6 and ports.

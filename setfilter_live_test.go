@@ -1,0 +1,288 @@
+//go:build linux
+
+package pcap
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/bpf"
+)
+
+// udpFrame builds an Ethernet frame holding an IPv4 UDP datagram from
+// 10.0.0.1 to 10.0.0.2 to port dport, whose payload starts with seq.
+func udpFrame(dst, src net.HardwareAddr, dport uint16, seq uint32) []byte {
+	const ipLen = 20 + 8 + 16
+	f := make([]byte, 14+ipLen)
+	copy(f[0:6], dst)
+	copy(f[6:12], src)
+	binary.BigEndian.PutUint16(f[12:], 0x0800)
+	ip := f[14:]
+	ip[0] = 0x45
+	binary.BigEndian.PutUint16(ip[2:], ipLen)
+	ip[8] = 64
+	ip[9] = 17
+	copy(ip[12:16], net.IPv4(10, 0, 0, 1).To4())
+	copy(ip[16:20], net.IPv4(10, 0, 0, 2).To4())
+	var sum uint32
+	for i := 0; i < 20; i += 2 {
+		sum += uint32(binary.BigEndian.Uint16(ip[i:]))
+	}
+	for sum > 0xffff {
+		sum = sum&0xffff + sum>>16
+	}
+	binary.BigEndian.PutUint16(ip[10:], ^uint16(sum))
+	udp := ip[20:]
+	binary.BigEndian.PutUint16(udp[0:], 40000)
+	binary.BigEndian.PutUint16(udp[2:], dport)
+	binary.BigEndian.PutUint16(udp[4:], 8+16)
+	binary.BigEndian.PutUint32(udp[8:], seq)
+	return f
+}
+
+// udpOf returns the destination port and sequence number of an IPv4 UDP
+// datagram built by udpFrame.
+func udpOf(ip []byte) (port uint16, seq uint32, ok bool) {
+	if len(ip) < 32 || ip[0] != 0x45 || ip[9] != 17 {
+		return 0, 0, false
+	}
+	return binary.BigEndian.Uint16(ip[22:]), binary.BigEndian.Uint32(ip[28:]), true
+}
+
+// TestLiveSetFilter checks that a filter expression drops what it rejects,
+// whether it runs in the kernel or in user space, and that packets that
+// arrived before it was set, even ones it accepts, are not delivered after.
+func TestLiveSetFilter(t *testing.T) {
+	env := newLiveEnv(t)
+	s := env.Sender(env.A)
+	const expr = "udp port 53"
+	for _, c := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"TPACKET_V1", Config{TPacketVersion: TPacketV1}},
+		{"TPACKET_V2", Config{TPacketVersion: TPacketV2}},
+		{"TPACKET_V3/open-block", Config{TPacketVersion: TPacketV3, BlockTimeout: 2 * time.Second}},
+		{"TPACKET_V3/retired-blocks", Config{TPacketVersion: TPacketV3, BlockSize: 4096, BlockTimeout: time.Millisecond}},
+	} {
+		for _, user := range []bool{false, true} {
+			name := c.name + "/kernel"
+			if user {
+				name = c.name + "/user"
+			}
+			t.Run(name, func(t *testing.T) {
+				cfg := c.cfg
+				cfg.Timeout = 50 * time.Millisecond
+				h := env.open(env.B, cfg)
+
+				// Early frames the filter accepts, unread.
+				const early = 50
+				for i := 0; i < early; i++ {
+					sendAll(t, s, udpFrame(env.BMAC, env.AMAC, 53, uint32(1000+i)))
+				}
+				if err := waitReceived(h, early); err != nil {
+					t.Fatal(err)
+				}
+				if user {
+					prog, err := CompileFilter(h.LinkType(), h.SnapLen(), expr)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := h.setUserFilter(prog); err != nil {
+						t.Fatal(err)
+					}
+				} else if err := h.SetFilter(expr); err != nil {
+					t.Fatal(err)
+				}
+				var sent [][]byte
+				for i := 0; i < 10; i++ {
+					f := udpFrame(env.BMAC, env.AMAC, 53, uint32(i))
+					sent = append(sent, f)
+					// Rejected by the filter.
+					sendAll(t, s, udpFrame(env.BMAC, env.AMAC, 54, uint32(100+i)),
+						liveFrame(env.BMAC, env.AMAC, liveType, uint32(200+i), 100), f)
+				}
+				var bad []livePkt
+				got := collect(t, h, len(sent), func(data []byte, ci CaptureInfo) bool {
+					if port, seq, ok := udpOf(data[14:]); !ok || port != 53 || seq >= 1000 {
+						bad = append(bad, livePkt{bytes.Clone(data), ci})
+						return false
+					}
+					return true
+				})
+				checkFrames(t, got, sent)
+				bad = append(bad, drainExtra(t, h, nil, 200*time.Millisecond)...)
+				if len(bad) != 0 {
+					t.Errorf("%d frames the filter rejects or that came before it were delivered; first:\n%s", len(bad), hexdump(bad[0].data))
+				}
+				if st, err := h.Stats(); !user && (err != nil || st.PacketsReceived != early+len(sent) || st.PacketsDropped != 0) {
+					t.Errorf("Stats = %+v, %v; want %d received", st, err, early+len(sent))
+				}
+			})
+		}
+	}
+}
+
+// TestLiveSetFilterVLAN sets a filter on VLAN tags, which the kernel takes
+// out of the packet before its filter runs: the filter must see them all
+// the same.
+func TestLiveSetFilterVLAN(t *testing.T) {
+	env := newLiveEnv(t)
+	s := env.Sender(env.A)
+	for _, v := range []TPacketVersion{TPacketV2, TPacketV3} {
+		t.Run(v.String(), func(t *testing.T) {
+			h := env.open(env.B, Config{TPacketVersion: v, Timeout: 50 * time.Millisecond})
+			if err := h.SetFilter("vlan 100"); err != nil {
+				t.Fatal(err)
+			}
+			var want [][]byte
+			for i := uint32(0); i < 5; i++ {
+				in1 := liveVLANFrame(env.BMAC, env.AMAC, 0x8100, 0x2064, liveType, 10*i, 200)
+				in2 := liveVLANFrame(env.BMAC, env.AMAC, 0x88a8, 0x0064, liveType, 10*i+1, 200)
+				want = append(want, in1, in2)
+				sendAll(t, s,
+					liveVLANFrame(env.BMAC, env.AMAC, 0x8100, 0x00c8, liveType, 10*i+2, 200), // VLAN 200
+					in1,
+					liveFrame(env.BMAC, env.AMAC, liveType, 10*i+3, 200), // untagged
+					in2)
+			}
+			got := collect(t, h, len(want), nil)
+			checkFrames(t, got, want)
+			for i, p := range got {
+				if p.ci.VLAN.ID() != 100 || p.ci.Length != 200 {
+					t.Errorf("frame %d: VLAN %+v Length %d", i, p.ci.VLAN, p.ci.Length)
+				}
+			}
+			if extra := drainExtra(t, h, nil, 200*time.Millisecond); len(extra) != 0 {
+				t.Errorf("%d frames the filter rejects were delivered; first:\n%s", len(extra), hexdump(extra[0].data))
+			}
+
+			// SetBPF replaces the filter, in user space too.
+			if err := h.SetBPF(liveFilter(t)); err != nil {
+				t.Fatal(err)
+			}
+			f := liveFrame(env.BMAC, env.AMAC, liveType, 99, 100)
+			sendAll(t, s, f)
+			checkFrames(t, collect(t, h, 1, nil), [][]byte{f})
+		})
+	}
+}
+
+// TestLiveSetFilterAny sets filters on the "any" device, whose programs
+// read the cooked header: the kernel's filter sees the packet without it.
+// Frames go both ways between pa and pb; "inbound" keeps only their
+// arrivals.
+func TestLiveSetFilterAny(t *testing.T) {
+	env := newLiveEnv(t)
+	sa, sb := env.Sender(env.A), env.Sender(env.B)
+	for _, lt := range []LinkType{LinkTypeLinuxSLL, LinkTypeLinuxSLL2} {
+		hatype := "link[2:2] = 1"
+		if lt == LinkTypeLinuxSLL2 {
+			hatype = "link[8:2] = 1"
+		}
+		for _, v := range liveVersions {
+			for _, expr := range []string{
+				"inbound and udp port 53",
+				// ARPHRD_ETHER: the kernel's filter cannot read it.
+				"inbound and udp port 53 and " + hatype,
+			} {
+				t.Run(fmt.Sprintf("%v/%v/%s", lt, v, expr), func(t *testing.T) {
+					// A small snapshot length: V1 and V2 frames hold a whole one on
+					// a cooked capture, and in user space every packet reaches the
+					// ring.
+					h := env.open("any", Config{LinkType: lt, TPacketVersion: v, Timeout: 50 * time.Millisecond, Snaplen: 256})
+					prog, err := CompileFilter(lt, h.SnapLen(), expr)
+					if err != nil {
+						t.Fatal(err)
+					}
+					_, kernel := kernelProgram(lt, true, prog)
+					if kernel != !strings.Contains(expr, "link") {
+						t.Fatalf("in the kernel: %v", kernel)
+					}
+					if err := h.SetFilter(expr); err != nil {
+						t.Fatal(err)
+					}
+					hl := sllHdrLen
+					if lt == LinkTypeLinuxSLL2 {
+						hl = sll2HdrLen
+					}
+					// Arrivals on pb (from pa) and on pa (from pb).
+					want := map[uint32]int{}
+					sent := map[uint32][]byte{}
+					for i := uint32(0); i < 5; i++ {
+						f := udpFrame(env.BMAC, env.AMAC, 53, i)
+						g := udpFrame(env.AMAC, env.BMAC, 53, 100+i)
+						want[i], want[100+i] = env.BIdx, env.AIdx
+						sent[i], sent[100+i] = f, g
+						sendAll(t, sa, f, udpFrame(env.BMAC, env.AMAC, 54, 200+i))
+						sendAll(t, sb, g, udpFrame(env.AMAC, env.BMAC, 54, 300+i))
+					}
+					var bad []livePkt
+					keep := func(data []byte, ci CaptureInfo) bool {
+						if len(data) < hl {
+							bad = append(bad, livePkt{bytes.Clone(data), ci})
+							return false
+						}
+						_, seq, ok := udpOf(data[hl:])
+						if !ok || want[seq] != ci.InterfaceIndex || ci.PacketType != PacketHost || !bytes.Equal(data[hl:], sent[seq][14:]) {
+							bad = append(bad, livePkt{bytes.Clone(data), ci})
+							return false
+						}
+						delete(want, seq)
+						return true
+					}
+					collect(t, h, len(want), keep)
+					bad = append(bad, drainExtra(t, h, func([]byte, CaptureInfo) bool { return true }, 200*time.Millisecond)...)
+					if len(bad) != 0 {
+						t.Errorf("%d packets the filter rejects were delivered; first: %v %v\n%s",
+							len(bad), bad[0].ci.InterfaceIndex, bad[0].ci.PacketType, hexdump(bad[0].data))
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestLiveSetFilterInvalid checks that a malformed expression is reported
+// with its position and leaves the filter in place.
+func TestLiveSetFilterInvalid(t *testing.T) {
+	env := newLiveEnv(t)
+	s := env.Sender(env.A)
+	h := env.open(env.B, Config{Timeout: 50 * time.Millisecond})
+	if err := h.SetFilter(fmt.Sprintf("ether proto %#x", liveType)); err != nil {
+		t.Fatal(err)
+	}
+	for _, expr := range []string{"udp port", "host 10.0.0.1 and and tcp", "vlan 5000"} {
+		err := h.SetFilter(expr)
+		if err == nil {
+			t.Fatalf("SetFilter(%q) succeeded", expr)
+		}
+		if !strings.Contains(err.Error(), "1:") {
+			t.Errorf("SetFilter(%q): %v, without a position", expr, err)
+		}
+	}
+	f := liveFrame(env.BMAC, env.AMAC, liveType, 1, 100)
+	sendAll(t, s, liveFrame(env.BMAC, env.AMAC, liveOtherType, 2, 100), f)
+	checkFrames(t, collect(t, h, 1, nil), [][]byte{f})
+	if extra := drainExtra(t, h, nil, 200*time.Millisecond); len(extra) != 0 {
+		t.Errorf("%d frames the filter rejects were delivered; first:\n%s", len(extra), hexdump(extra[0].data))
+	}
+	if !slices.Equal(h.filter, mustCompile(t, h, fmt.Sprintf("ether proto %#x", liveType))) {
+		t.Errorf("the socket's program changed")
+	}
+}
+
+func mustCompile(t *testing.T, h *Handle, expr string) []bpf.RawInstruction {
+	t.Helper()
+	prog, err := CompileFilter(h.LinkType(), h.SnapLen(), expr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return prog
+}
