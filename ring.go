@@ -167,6 +167,18 @@ func (d *decoder) decode(f []byte, sllOff int, h *rawHdr, ci *CaptureInfo) ([]by
 	return data, true, nil
 }
 
+// deliver decodes a packet the general way (see decode) and hands it to fn.
+// It reports whether fn got the packet, and whether the walk must stop
+// after it because stop is set.
+func (d *decoder) deliver(f []byte, sllOff int, h *rawHdr, ci *CaptureInfo, fn func([]byte, CaptureInfo), stop *atomic.Uint32) (delivered, halt bool, err error) {
+	data, ok, err := d.decode(f, sllOff, h, ci)
+	if err != nil || !ok {
+		return false, false, err
+	}
+	fn(data, *ci)
+	return true, stop != nil && stop.Load() != 0, nil
+}
+
 // ring walks a receive ring in place. mem is the whole ring, as mapped from
 // the kernel or built in memory by a test; the methods read and write frame
 // and block status words atomically, as the kernel does. A ring is not safe

@@ -50,16 +50,14 @@ func (r *ring) walkV1(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 		}
 		r.held = off
 		r.advanceFrame()
-		data, ok, err := r.dec.decode(frame, sllOffV1, &h, &ci)
+		delivered, halt, err := r.dec.deliver(frame, sllOffV1, &h, &ci, fn, stop)
 		if err != nil {
 			return n, err
 		}
-		if !ok {
-			continue
+		if delivered {
+			n++
 		}
-		fn(data, ci)
-		n++
-		if stop != nil && stop.Load() != 0 {
+		if halt {
 			return n, nil
 		}
 	}

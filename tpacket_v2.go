@@ -84,16 +84,14 @@ func (r *ring) walkV2(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 			tci:     hdr.Vlan_tci,
 			tpid:    hdr.Vlan_tpid,
 		}
-		data, ok, err := d.decode(frame, sllOffV2, &h, &ci)
+		delivered, halt, err := d.deliver(frame, sllOffV2, &h, &ci, fn, stop)
 		if err != nil {
 			return n, err
 		}
-		if !ok {
-			continue
+		if delivered {
+			n++
 		}
-		fn(data, ci)
-		n++
-		if stop != nil && stop.Load() != 0 {
+		if halt {
 			return n, nil
 		}
 	}

@@ -193,18 +193,16 @@ func (r *ring) walkV3(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 				tpid:    hdr.Hv1.Vlan_tpid,
 				rxhash:  hdr.Hv1.Rxhash,
 			}
-			data, ok, err := d.decode(pkt, sllOffV3, &h, &ci)
+			delivered, halt, err := d.deliver(pkt, sllOffV3, &h, &ci, fn, stop)
 			if err != nil {
 				// The rest of the block cannot be trusted.
 				r.pktLeft = 0
 				return n, err
 			}
-			if !ok {
-				continue
+			if delivered {
+				n++
 			}
-			fn(data, ci)
-			n++
-			if stop != nil && stop.Load() != 0 {
+			if halt {
 				return n, nil
 			}
 		}
