@@ -276,11 +276,13 @@ func lexOne(s string, i int) (token, int, error) {
 			consider(token{kind: tNum, num: v, text: rest[:idLen], pos: i}, idLen)
 		}
 	}
-	if n := matchNum(rest); n > 0 {
-		consider(token{kind: tNum, text: rest[:n], pos: i}, n)
-	}
+	// A MAC address wins a tie with a number: twelve decimal digits are
+	// a MAC address, as in libpcap.
 	if n, mac := matchMAC(rest); n > 0 {
 		consider(token{kind: tEID, text: rest[:n], pos: i, mac: mac}, n)
+	}
+	if n := matchNum(rest); n > 0 {
+		consider(token{kind: tNum, text: rest[:n], pos: i}, n)
 	}
 	if n := matchHID(rest); n > 0 {
 		consider(token{kind: tHID, text: rest[:n], pos: i}, n)
@@ -356,9 +358,23 @@ func matchHID(s string) int {
 }
 
 // matchMAC matches xx:xx:xx:xx:xx:xx (also with '-' or '.' separators and
-// one-digit groups) and xxxx.xxxx.xxxx.
+// one-digit groups), xxxx.xxxx.xxxx and xxxxxxxxxxxx.
 func matchMAC(s string) (int, [6]byte) {
 	var mac [6]byte
+	// xxxxxxxxxxxx
+	if len(s) >= 12 {
+		ok := true
+		for j := 0; j < 12; j++ {
+			ok = ok && isHex(s[j])
+		}
+		if ok {
+			for k := 0; k < 6; k++ {
+				v, _ := strconv.ParseUint(s[2*k:2*k+2], 16, 8)
+				mac[k] = byte(v)
+			}
+			return 12, mac
+		}
+	}
 	// xxxx.xxxx.xxxx
 	if len(s) >= 14 {
 		ok := true
