@@ -132,15 +132,12 @@ func (h *Handle) BreakLoop() {
 // ReadPacketData returns the next packet as a copy the caller owns. It
 // returns ErrTimeout when no packet arrived within the timeout.
 func (h *Handle) ReadPacketData() ([]byte, CaptureInfo, error) {
-	data, ci, err := h.readOne(false)
-	if err != nil {
-		return nil, ci, err
-	}
-	buf := make([]byte, len(data))
-	copy(buf, data)
-	h.ring.release() // the copy is made: the kernel can have the frame back
-	h.unlockRead()
-	return buf, ci, nil
+	var buf []byte
+	var info CaptureInfo
+	err := h.readOne(false, func(data []byte, ci CaptureInfo) {
+		buf, info = append([]byte(nil), data...), ci
+	})
+	return buf, info, err
 }
 
 // ZeroCopyReadPacketData returns the next packet without copying it: the
@@ -148,50 +145,31 @@ func (h *Handle) ReadPacketData() ([]byte, CaptureInfo, error) {
 // handle. Close does not unmap the ring while such data is lent out; the
 // next read returns ErrClosed and frees it.
 func (h *Handle) ZeroCopyReadPacketData() ([]byte, CaptureInfo, error) {
-	data, ci, err := h.readOne(true)
-	if err != nil {
-		return nil, ci, err
-	}
-	h.unlockRead()
-	return data, ci, nil
+	var buf []byte
+	var info CaptureInfo
+	err := h.readOne(true, func(data []byte, ci CaptureInfo) {
+		buf, info = data, ci
+	})
+	return buf, info, err
 }
 
-// readOne returns with readMu held on success.
-func (h *Handle) readOne(lend bool) ([]byte, CaptureInfo, error) {
-	var ci CaptureInfo
+// readOne hands the next packet to fn, with ErrTimeout when none came.
+// With lend, the packet's frame stays out of the kernel's hands until the
+// next read, so the data fn saw stays valid.
+func (h *Handle) readOne(lend bool, fn func([]byte, CaptureInfo)) error {
 	if err := h.lockRead(); err != nil {
-		return nil, ci, err
+		return err
 	}
-	// A pending BreakLoop stops the read even when packets are waiting,
-	// as it does Dispatch.
-	if err := h.takeStop(); err != nil {
-		h.unlockRead()
-		return nil, ci, err
+	defer h.unlockRead()
+	n, err := h.read(1, fn, lend)
+	switch {
+	case err != nil:
+		return err
+	case n == 0:
+		return ErrTimeout
 	}
-	var deadline time.Time
-	for first := true; ; first = false {
-		data, ok, err := h.ring.next(&ci)
-		if err != nil {
-			h.ring.release()
-			h.unlockRead()
-			return nil, ci, h.opErr("read", err)
-		}
-		if ok {
-			// A copy is made under readMu, before the frame goes back.
-			h.lent = lend
-			return data, ci, nil
-		}
-		if first {
-			deadline = h.deadline()
-		}
-		if err := h.wait(deadline); err != nil {
-			h.unlockRead()
-			if err == errWaitTimeout {
-				err = ErrTimeout
-			}
-			return nil, ci, err
-		}
-	}
+	h.lent = lend
+	return nil
 }
 
 // errWaitTimeout is wait's report that the timeout expired.
@@ -231,19 +209,33 @@ func (h *Handle) takeStop() error {
 }
 
 func (h *Handle) dispatch(cnt int, fn func([]byte, CaptureInfo)) (int, error) {
-	if err := h.takeStop(); err != nil {
-		return 0, err
-	}
-	r := h.ring
 	limit := cnt
 	if limit <= 0 {
 		// Everything one wakeup brings: at most a ring's worth, so that a
 		// sender as fast as the reader cannot keep Dispatch from returning.
-		limit = r.info.FrameNr
-		if r.info.Version == TPacketV3 {
-			limit = r.info.Size() / 64
+		limit = h.ring.info.FrameNr
+		if h.ring.info.Version == TPacketV3 {
+			limit = h.ring.info.Size() / 64
 		}
 	}
+	n, err := h.read(limit, fn, false)
+	if err == nil && h.stop.Load() != 0 {
+		// BreakLoop or Close from fn: report it with the count so far.
+		err = h.takeStop()
+	}
+	return n, err
+}
+
+// read hands up to limit packets to fn, waiting for the first at most the
+// handle's timeout: 0 packets and no error when it expires. It returns
+// early after a packet when BreakLoop or Close is called, leaving that to
+// the caller to report. Unless keep is set, the frame or block of the last
+// packet goes back to the kernel before read returns. readMu is held.
+func (h *Handle) read(limit int, fn func([]byte, CaptureInfo), keep bool) (int, error) {
+	if err := h.takeStop(); err != nil {
+		return 0, err
+	}
+	r := h.ring
 	n, err := r.walk(limit, &h.stop, fn)
 	if n == 0 && err == nil {
 		deadline := h.deadline()
@@ -258,12 +250,12 @@ func (h *Handle) dispatch(cnt int, fn func([]byte, CaptureInfo)) (int, error) {
 			n, err = r.walk(limit, &h.stop, fn)
 		}
 	}
-	r.release()
 	if err != nil {
+		r.release()
 		return n, h.opErr("read", err)
 	}
-	if h.stop.Load() != 0 {
-		return n, h.takeStop()
+	if !keep {
+		r.release()
 	}
 	return n, nil
 }

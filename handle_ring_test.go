@@ -188,3 +188,39 @@ func TestReadPacketData(t *testing.T) {
 		}
 	}
 }
+
+// TestReadAllocations checks that Dispatch and ZeroCopyReadPacketData
+// allocate nothing per packet, on every ring version.
+func TestReadAllocations(t *testing.T) {
+	for _, v := range []TPacketVersion{TPacketV1, TPacketV2, TPacketV3} {
+		t.Run(v.String(), func(t *testing.T) {
+			br := newBenchRing(t, v)
+			h := newRingHandle(br.r)
+			sum := 0
+			fn := func(data []byte, ci CaptureInfo) { sum += len(data) + ci.Length }
+			if a := testing.AllocsPerRun(20, func() {
+				br.refill()
+				if n, err := h.Dispatch(-1, fn); n != br.pkts || err != nil {
+					t.Fatalf("Dispatch = %d, %v; want %d packets", n, err, br.pkts)
+				}
+			}); a != 0 {
+				t.Errorf("Dispatch allocates %v times per ring of %d packets", a, br.pkts)
+			}
+			if a := testing.AllocsPerRun(20, func() {
+				br.refill()
+				for {
+					data, ci, err := h.ZeroCopyReadPacketData()
+					if errors.Is(err, ErrTimeout) {
+						break
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					sum += len(data) + ci.Length
+				}
+			}); a != 0 {
+				t.Errorf("ZeroCopyReadPacketData allocates %v times per ring of %d packets", a, br.pkts)
+			}
+		})
+	}
+}

@@ -256,7 +256,7 @@ func kernelVersion(v TPacketVersion) int {
 // walk hands up to limit packets the ring holds to fn, returning early
 // after a packet when stop (if not nil) is set, and returns how many it
 // delivered. It stops when the kernel has not filled the next frame or block.
-// The data passed to fn stays valid until the following walk, next, release
+// The data passed to fn stays valid until the following walk, release
 // or drain, which hand its frame or block back to the kernel. An error
 // reports a corrupt header; the bad frame or block is handed back by the
 // following call and the ring can be read on.
@@ -269,15 +269,6 @@ func (r *ring) walk(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInfo)
 	default:
 		return r.walkV1(limit, stop, fn)
 	}
-}
-
-// next returns the next packet, or false when the kernel has not filled one
-// yet; see walk.
-func (r *ring) next(ci *CaptureInfo) (data []byte, ok bool, err error) {
-	n, err := r.walk(1, nil, func(d []byte, c CaptureInfo) {
-		data, *ci = d, c
-	})
-	return data, n == 1, err
 }
 
 // ready reports whether the kernel has handed the ring's next frame or block

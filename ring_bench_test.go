@@ -3,6 +3,7 @@
 package pcap
 
 import (
+	"errors"
 	"os"
 	"testing"
 
@@ -21,7 +22,7 @@ type benchRing struct {
 	pkts int // packets in the ring
 }
 
-func newBenchRing(b *testing.B, v TPacketVersion) *benchRing {
+func newBenchRing(b testing.TB, v TPacketVersion) *benchRing {
 	req := ringRequest{version: v, reserve: 4, snaplen: 1500 + 18, bufferSize: DefaultBufferSize, pageSize: os.Getpagesize()}
 	k, r := newTestRing(b, req.geometry(), linkEthernet, DefaultSnaplen, DirectionInOut)
 	br := &benchRing{k: k, r: r}
@@ -63,31 +64,33 @@ func (br *benchRing) run(b *testing.B, readAll func() int) {
 // benchSink keeps the packets' bytes live.
 var benchSink uint32
 
-func benchNext(b *testing.B, v TPacketVersion) {
+func benchZeroCopy(b *testing.B, v TPacketVersion) {
 	br := newBenchRing(b, v)
+	h := newRingHandle(br.r)
 	br.run(b, func() int {
-		var ci CaptureInfo
 		n := 0
 		sum := uint32(0)
 		for {
-			data, ok, err := br.r.next(&ci)
+			data, ci, err := h.ZeroCopyReadPacketData()
+			if errors.Is(err, ErrTimeout) {
+				break
+			}
 			if err != nil {
 				b.Fatal(err)
-			}
-			if !ok {
-				break
 			}
 			sum += uint32(data[14]) + uint32(ci.CaptureLength)
 			n++
 		}
-		br.r.release()
 		benchSink += sum
 		return n
 	})
 }
 
-func BenchmarkNextV2(b *testing.B) { benchNext(b, TPacketV2) }
-func BenchmarkNextV3(b *testing.B) { benchNext(b, TPacketV3) }
+// BenchmarkZeroCopyReadV2 reads a V2 ring a packet per call.
+func BenchmarkZeroCopyReadV2(b *testing.B) { benchZeroCopy(b, TPacketV2) }
+
+// BenchmarkZeroCopyReadV3 reads a V3 ring a packet per call.
+func BenchmarkZeroCopyReadV3(b *testing.B) { benchZeroCopy(b, TPacketV3) }
 
 // BenchmarkWalkV3 is Dispatch's loop at the ring level.
 func BenchmarkWalkV3(b *testing.B) {

@@ -719,3 +719,12 @@ func checkOwned(tb testing.TB, k *fakeKernel, want ...int) {
 		tb.Fatalf("user space holds frames/blocks %v, want %v", got, want)
 	}
 }
+
+// next returns the next packet, or false when the kernel has not filled one
+// yet; see walk.
+func (r *ring) next(ci *CaptureInfo) (data []byte, ok bool, err error) {
+	n, err := r.walk(1, nil, func(d []byte, c CaptureInfo) {
+		data, *ci = d, c
+	})
+	return data, n == 1, err
+}
