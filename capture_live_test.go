@@ -16,6 +16,28 @@ import (
 
 var liveVersions = []TPacketVersion{TPacketV1, TPacketV2, TPacketV3}
 
+// liveReadEach reads len(want) packets with read, one a call, passing each
+// to keep (with its index) for the data to record.
+func liveReadEach(t *testing.T, want [][]byte, read func() ([]byte, CaptureInfo, error), keep func(int, []byte) []byte) []livePkt {
+	t.Helper()
+	var got []livePkt
+	deadline := time.Now().Add(liveWait)
+	for len(got) < len(want) {
+		data, ci, err := read()
+		if errors.Is(err, ErrTimeout) {
+			if time.Now().After(deadline) {
+				t.Fatalf("got %d of %d frames", len(got), len(want))
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, livePkt{keep(len(got), data), ci})
+	}
+	return got
+}
+
 // TestLiveDelivery sends frames from pa and checks that a handle on pb
 // returns each of them intact, once and in order, through every ring version
 // and every way of reading. The ring is small, so that it wraps several
@@ -70,45 +92,17 @@ func TestLiveDelivery(t *testing.T) {
 			return got
 		},
 		"ReadPacketData": func(t *testing.T, h *Handle, want [][]byte) []livePkt {
-			var got []livePkt
-			deadline := time.Now().Add(liveWait)
-			for len(got) < len(want) {
-				data, ci, err := h.ReadPacketData()
-				if errors.Is(err, ErrTimeout) {
-					if time.Now().After(deadline) {
-						t.Fatalf("got %d of %d frames", len(got), len(want))
-					}
-					continue
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				// Not cloned: the copy is ours and must stay intact.
-				got = append(got, livePkt{data, ci})
-			}
-			return got
+			// Not cloned: the copy is ours and must stay intact.
+			return liveReadEach(t, want, h.ReadPacketData, func(_ int, data []byte) []byte { return data })
 		},
 		"ZeroCopyReadPacketData": func(t *testing.T, h *Handle, want [][]byte) []livePkt {
-			var got []livePkt
-			deadline := time.Now().Add(liveWait)
-			for len(got) < len(want) {
-				data, ci, err := h.ZeroCopyReadPacketData()
-				if errors.Is(err, ErrTimeout) {
-					if time.Now().After(deadline) {
-						t.Fatalf("got %d of %d frames", len(got), len(want))
-					}
-					continue
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
+			return liveReadEach(t, want, h.ZeroCopyReadPacketData, func(i int, data []byte) []byte {
 				// Valid until the next read: check it now.
-				if i := len(got); !bytes.Equal(data, want[i]) {
+				if !bytes.Equal(data, want[i]) {
 					t.Fatalf("frame %d: got\n%s\nwant\n%s", i, hexdump(data), hexdump(want[i]))
 				}
-				got = append(got, livePkt{bytes.Clone(data), ci})
-			}
-			return got
+				return bytes.Clone(data)
+			})
 		},
 	}
 
@@ -893,6 +887,20 @@ func liveFilter(t testing.TB) []bpf.RawInstruction {
 	return prog
 }
 
+// liveFilterRings are the ring layouts the filter tests swap a filter on:
+// where packets from before the swap can still sit.
+var liveFilterRings = []struct {
+	name string
+	cfg  Config
+}{
+	{"TPACKET_V1", Config{TPacketVersion: TPacketV1}},
+	{"TPACKET_V2", Config{TPacketVersion: TPacketV2}},
+	// The early packets still in the block the kernel fills.
+	{"TPACKET_V3/open-block", Config{TPacketVersion: TPacketV3, BlockTimeout: 2 * time.Second}},
+	// The early packets in blocks handed over.
+	{"TPACKET_V3/retired-blocks", Config{TPacketVersion: TPacketV3, BlockSize: 4096, BlockTimeout: time.Millisecond}},
+}
+
 // TestLiveSetBPF checks that a filter drops what it rejects, and that
 // packets that arrived before it was set, still unread in the ring, are not
 // delivered after.
@@ -900,17 +908,7 @@ func TestLiveSetBPF(t *testing.T) {
 	env := newLiveEnv(t)
 	s := env.Sender(env.A)
 	other := func(data []byte, _ CaptureInfo) bool { et, _, _ := seqOf(data); return et != liveType }
-	for _, c := range []struct {
-		name string
-		cfg  Config
-	}{
-		{"TPACKET_V1", Config{TPacketVersion: TPacketV1}},
-		{"TPACKET_V2", Config{TPacketVersion: TPacketV2}},
-		// The early packets still in the block the kernel fills.
-		{"TPACKET_V3/open-block", Config{TPacketVersion: TPacketV3, BlockTimeout: 2 * time.Second}},
-		// The early packets in blocks handed over.
-		{"TPACKET_V3/retired-blocks", Config{TPacketVersion: TPacketV3, BlockSize: 4096, BlockTimeout: time.Millisecond}},
-	} {
+	for _, c := range liveFilterRings {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := c.cfg
 			cfg.Timeout = 50 * time.Millisecond

@@ -62,15 +62,7 @@ func TestLiveSetFilter(t *testing.T) {
 	env := newLiveEnv(t)
 	s := env.Sender(env.A)
 	const expr = "udp port 53"
-	for _, c := range []struct {
-		name string
-		cfg  Config
-	}{
-		{"TPACKET_V1", Config{TPacketVersion: TPacketV1}},
-		{"TPACKET_V2", Config{TPacketVersion: TPacketV2}},
-		{"TPACKET_V3/open-block", Config{TPacketVersion: TPacketV3, BlockTimeout: 2 * time.Second}},
-		{"TPACKET_V3/retired-blocks", Config{TPacketVersion: TPacketV3, BlockSize: 4096, BlockTimeout: time.Millisecond}},
-	} {
+	for _, c := range liveFilterRings {
 		for _, user := range []bool{false, true} {
 			name := c.name + "/kernel"
 			if user {

@@ -73,37 +73,50 @@ var (
 	protocols map[string]uint32
 )
 
+// eachEntry calls fn with the fields of each entry of an /etc/services or
+// /etc/protocols style file (comments dropped, at least two fields), and
+// reports whether the file could be read.
+func eachEntry(path string, fn func(fields []string)) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line, _, _ := strings.Cut(sc.Text(), "#")
+		if fs := strings.Fields(line); len(fs) >= 2 {
+			fn(fs)
+		}
+	}
+	return true
+}
+
+// loadNames reads the system's service and protocol names, or takes the
+// built-in ones where the system has none.
 func loadNames() {
 	services = map[string]servicePorts{}
-	if f, err := os.Open("/etc/services"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			line, _, _ := strings.Cut(sc.Text(), "#")
-			fs := strings.Fields(line)
-			if len(fs) < 2 {
-				continue
-			}
-			portStr, proto, ok := strings.Cut(fs[1], "/")
-			port, err := strconv.Atoi(portStr)
-			if !ok || err != nil {
-				continue
-			}
-			for _, name := range append([]string{fs[0]}, fs[2:]...) {
-				sp, seen := services[name]
-				if !seen {
-					sp = servicePorts{-1, -1}
-				}
-				switch {
-				case proto == "tcp" && sp.tcp < 0:
-					sp.tcp = port
-				case proto == "udp" && sp.udp < 0:
-					sp.udp = port
-				}
-				services[name] = sp
-			}
+	read := eachEntry("/etc/services", func(fs []string) {
+		portStr, proto, ok := strings.Cut(fs[1], "/")
+		port, err := strconv.Atoi(portStr)
+		if !ok || err != nil {
+			return
 		}
-		f.Close()
-	} else {
+		for _, name := range append([]string{fs[0]}, fs[2:]...) {
+			sp, seen := services[name]
+			if !seen {
+				sp = servicePorts{-1, -1}
+			}
+			switch {
+			case proto == "tcp" && sp.tcp < 0:
+				sp.tcp = port
+			case proto == "udp" && sp.udp < 0:
+				sp.udp = port
+			}
+			services[name] = sp
+		}
+	})
+	if !read {
 		for name, port := range builtinServices {
 			sp := servicePorts{int(port), int(port)}
 			if tcpOnlyServices[name] {
@@ -113,26 +126,18 @@ func loadNames() {
 		}
 	}
 	protocols = map[string]uint32{}
-	if f, err := os.Open("/etc/protocols"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			line, _, _ := strings.Cut(sc.Text(), "#")
-			fs := strings.Fields(line)
-			if len(fs) < 2 {
-				continue
-			}
-			n, err := strconv.Atoi(fs[1])
-			if err != nil || n < 0 || n > 255 {
-				continue
-			}
-			for _, name := range append([]string{fs[0]}, fs[2:]...) {
-				if _, seen := protocols[name]; !seen {
-					protocols[name] = uint32(n)
-				}
+	read = eachEntry("/etc/protocols", func(fs []string) {
+		n, err := strconv.Atoi(fs[1])
+		if err != nil || n < 0 || n > 255 {
+			return
+		}
+		for _, name := range append([]string{fs[0]}, fs[2:]...) {
+			if _, seen := protocols[name]; !seen {
+				protocols[name] = uint32(n)
 			}
 		}
-		f.Close()
-	} else {
+	})
+	if !read {
 		protocols = builtinProtocols
 	}
 }
