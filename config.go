@@ -44,7 +44,9 @@ type Config struct {
 	// most this long Dispatch returns, possibly with nothing. 0 waits until a
 	// packet arrives, BreakLoop or Close (libpcap's meaning). With
 	// TPACKET_V3 it is also the block retire timeout unless BlockTimeout is
-	// set, so packets wait at most this long in a half-filled block.
+	// set, so packets wait at most this long in a half-filled block; a read
+	// waiting on such a block relies on the kernel's retire timer, which can
+	// fire up to one tick of the kernel's clock (4 ms at HZ=250) late.
 	Timeout time.Duration
 
 	// NonBlocking makes reads return at once when no packet is ready.
