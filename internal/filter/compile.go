@@ -23,7 +23,21 @@ const MaxInstructions = 4096
 //
 // Errors are of type *Error when they concern the expression; they locate
 // the offending token and say what was expected.
-func Compile(linkType uint32, snaplen int, expr string) (prog []bpf.RawInstruction, err error) {
+func Compile(linkType uint32, snaplen int, expr string) ([]bpf.RawInstruction, error) {
+	return CompileWith(linkType, snaplen, expr, Options{})
+}
+
+// Options adjust code generation for where the program will run.
+type Options struct {
+	// LinuxVLAN generates code for a live Linux socket filter, which sees
+	// packets with their outer VLAN tag taken out: the first "vlan" tests
+	// the tag through the kernel's ancillary data, as libpcap does on a
+	// live Linux handle.
+	LinuxVLAN bool
+}
+
+// CompileWith is Compile with options.
+func CompileWith(linkType uint32, snaplen int, expr string, opts Options) (prog []bpf.RawInstruction, err error) {
 	snap := uint32(DefaultSnaplen)
 	if snaplen > 0 {
 		snap = uint32(min(snaplen, 1<<31-1))
@@ -32,6 +46,7 @@ func Compile(linkType uint32, snaplen int, expr string) (prog []bpf.RawInstructi
 	if err != nil {
 		return nil, err
 	}
+	g.opts = opts
 	ast, err := parse(expr)
 	if err != nil {
 		return nil, locate(expr, err)

@@ -69,6 +69,7 @@ type gen struct {
 	vlanDepth   int
 	pos         int  // position of the node being generated, for errors
 	noOptimize  bool // libpcap would not optimize this program
+	opts        Options
 	root        node // the whole expression, under any "not"
 	regs        [memWords]bool
 	blocks      []*block
