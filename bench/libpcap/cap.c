@@ -121,6 +121,15 @@ static int64_t sys_ns(void)
 	return (int64_t)ru.ru_stime.tv_sec * 1000000000 + (int64_t)ru.ru_stime.tv_usec * 1000;
 }
 
+static long minor_faults(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		die("getrusage: %s", strerror(errno));
+	return ru.ru_minflt;
+}
+
 static long long parse_int(const char *name, const char *s, long long min)
 {
 	char *end;
@@ -286,6 +295,7 @@ int main(int argc, char **argv)
 	};
 	int64_t cpu0 = cpu_ns();
 	int64_t sys0 = sys_ns();
+	long flt0 = minor_faults();
 	int64_t t0 = now_ns();
 	int64_t t_last = t0; /* when the last dispatch that returned packets ended */
 	w.start_ns = t0;
@@ -315,6 +325,7 @@ int main(int argc, char **argv)
 	int64_t t_end = now_ns();
 	int64_t cpu1 = cpu_ns();
 	int64_t sys1 = sys_ns();
+	long flt1 = minor_faults();
 
 	atomic_store(&w.stop, 1);
 	pthread_join(tid, NULL);
@@ -330,10 +341,10 @@ int main(int argc, char **argv)
 
 	printf("{\"capturer\":\"libpcap\",\"mode\":\"%s\",\"ring_bytes\":%lld,"
 	       "\"captured\":%" PRIu64 ",\"other\":%" PRIu64 ",\"drops\":%u,"
-	       "\"out_of_order\":%" PRIu64 ",\"end\":\"%s\",\"cpu_ns\":%lld,\"sys_ns\":%lld,\"wall_ns\":%lld,"
+	       "\"out_of_order\":%" PRIu64 ",\"end\":\"%s\",\"cpu_ns\":%lld,\"sys_ns\":%lld,\"minor_faults\":%ld,\"wall_ns\":%lld,"
 	       "\"cpu_ns_per_pkt\":%.2f,\"wall_ns_per_pkt\":%.2f}\n",
 	       o.mode, o.ring, c.captured, c.other, ps.ps_drop, c.out_of_order, end_names[end],
-	       (long long)cpu, (long long)(sys1 - sys0), (long long)wall, c.captured ? (double)cpu / per : 0.0,
+	       (long long)cpu, (long long)(sys1 - sys0), flt1 - flt0, (long long)wall, c.captured ? (double)cpu / per : 0.0,
 	       c.captured ? (double)wall / per : 0.0);
 	return 0;
 }

@@ -289,9 +289,9 @@ func run(ctx context.Context, cfg *config) (err error) {
 					return fmt.Errorf("mode %s, run %d, %s: %w", m.name, r, c, err)
 				}
 				fmt.Fprintf(os.Stderr, "harness: %s run %d/%d %-8s captured %d/%d, drops %d, out-of-order %d, end %s, "+
-					"%.1f CPU ns/pkt (%.1f system), %.1f wall ns/pkt (generator %.0f frames/s)\n",
+					"%.1f CPU ns/pkt (%.1f system, %d page faults), %.1f wall ns/pkt (generator %.0f frames/s)\n",
 					m.name, r, cfg.runs, c, res.Captured, cfg.count, res.Drops, res.OutOfOrder, res.End,
-					res.CPUNsPerPkt, float64(res.SysNs)/float64(max(res.Captured, 1)), res.WallNsPerPkt, gen.PPS)
+					res.CPUNsPerPkt, float64(res.SysNs)/float64(max(res.Captured, 1)), res.MinorFaults, res.WallNsPerPkt, gen.PPS)
 				rep.add(r, res, gen)
 				if raw != nil {
 					if err := json.NewEncoder(raw).Encode(rawLine{Run: r, Mode: m.name, Result: res, Generator: gen}); err != nil {

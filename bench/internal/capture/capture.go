@@ -83,6 +83,7 @@ type Result struct {
 	End          End     `json:"end"`             // why the measured phase ended
 	CPUNs        int64   `json:"cpu_ns"`          // user+system CPU time of the measured phase
 	SysNs        int64   `json:"sys_ns"`          // the system part of CPUNs
+	MinorFaults  int64   `json:"minor_faults"`    // page faults of the measured phase
 	WallNs       int64   `json:"wall_ns"`         // from "go" to the end of the last read that returned packets
 	CPUNsPerPkt  float64 `json:"cpu_ns_per_pkt"`  // CPUNs / Captured
 	WallNsPerPkt float64 `json:"wall_ns_per_pkt"` // WallNs / Captured
@@ -183,7 +184,7 @@ func Run(name string, o Options, open Opener, in io.Reader, out io.Writer) error
 // measure runs the measured phase: it polls src until the run is complete,
 // idle or out of time.
 func measure(o Options, c *Counter, src Source) (Result, error) {
-	cpu0, sys0, err := cpuTime()
+	cpu0, sys0, flt0, err := cpuTime()
 	if err != nil {
 		return Result{}, err
 	}
@@ -213,7 +214,7 @@ func measure(o Options, c *Counter, src Source) (Result, error) {
 		}
 	}
 	stop := time.Now()
-	cpu1, sys1, err := cpuTime()
+	cpu1, sys1, flt1, err := cpuTime()
 	if err != nil {
 		return Result{}, err
 	}
@@ -222,15 +223,16 @@ func measure(o Options, c *Counter, src Source) (Result, error) {
 	}
 
 	r := Result{
-		Mode:       o.Mode,
-		RingBytes:  o.RingBytes,
-		Captured:   c.Captured,
-		Other:      c.Other,
-		OutOfOrder: c.OutOfOrder,
-		End:        end,
-		CPUNs:      int64(cpu1 - cpu0),
-		SysNs:      int64(sys1 - sys0),
-		WallNs:     int64(stop.Sub(start)),
+		Mode:        o.Mode,
+		RingBytes:   o.RingBytes,
+		Captured:    c.Captured,
+		Other:       c.Other,
+		OutOfOrder:  c.OutOfOrder,
+		End:         end,
+		CPUNs:       int64(cpu1 - cpu0),
+		SysNs:       int64(sys1 - sys0),
+		MinorFaults: flt1 - flt0,
+		WallNs:      int64(stop.Sub(start)),
 	}
 	if c.Captured > 0 {
 		r.CPUNsPerPkt = perPacket(r.CPUNs, c.Captured)
@@ -246,11 +248,11 @@ func perPacket(ns int64, n uint64) float64 {
 }
 
 // cpuTime returns the user plus system CPU time used so far by the process,
-// and the system part of it.
-func cpuTime() (cpu, sys time.Duration, err error) {
+// the system part of it, and the number of minor page faults.
+func cpuTime() (cpu, sys time.Duration, faults int64, err error) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0, 0, fmt.Errorf("getrusage: %w", err)
+		return 0, 0, 0, fmt.Errorf("getrusage: %w", err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), time.Duration(ru.Stime.Nano()), nil
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), time.Duration(ru.Stime.Nano()), ru.Minflt, nil
 }
