@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/purecap/pcap/internal/afpacket"
 	ibpf "github.com/purecap/pcap/internal/bpf"
+	"github.com/purecap/pcap/internal/filter"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
@@ -19,28 +21,95 @@ import (
 // The program runs in the kernel when the kernel can run it with the
 // meaning it has on the packets as delivered: on a cooked ("any") handle its
 // loads are first moved to where the kernel sees the data, which lacks the
-// cooked header. A program the kernel cannot run that way (one that tests a
-// VLAN tag the kernel has stripped, reads a cooked header field the kernel
-// does not provide, is longer than the kernel allows or is refused by it)
-// runs in user space instead, on each packet as delivered, with the same
-// result.
+// cooked header. On an Ethernet handle, "vlan" is compiled as libpcap
+// compiles it for a live Linux handle: the first one tests the tag the
+// kernel took out of the packet through the kernel's ancillary data, or
+// the tag still in the data when there is none, and what follows reads the
+// packet after that tag. (As with libpcap, a test of the type field that
+// is not behind a vlan, as in "arp or vlan 100", reads the packet as the
+// kernel's filter sees it, after the tag the kernel took out.) A program
+// the kernel cannot run that way (one that tests a VLAN tag the kernel has
+// stripped, with a kernel that lacks those ancillary data or otherwise
+// than with "vlan", reads a cooked header field the kernel does not
+// provide, is longer than the kernel allows or is refused by it) runs in
+// user space instead, on each packet as delivered.
 //
 // A malformed expression is reported with its position, and the previous
 // filter stays in place.
 func (h *Handle) SetFilter(expr string) error {
-	prog, err := CompileFilter(h.LinkType(), h.SnapLen(), expr)
+	prog, kprog, err := filterPrograms(h.linkType, h.cooked, h.SnapLen(), expr, h.kernelVLANExtensions)
 	if err != nil {
 		return err
 	}
-	if kprog, ok := kernelProgram(h.linkType, h.cooked, prog); ok {
+	if kprog != nil {
 		err := h.replaceFilter(kprog, nil)
 		var refused *refusedError
-		if !errors.As(err, &refused) {
+		if !errors.As(err, &refused) || prog == nil {
 			return h.filterErr("setfilter", err)
 		}
 		// The kernel refused it: run it in user space.
 	}
 	return h.filterErr("setfilter", h.setUserFilter(prog))
+}
+
+// vlanExtensions reports whether the kernel's filter on socket fd can read
+// the VLAN tag taken out of a packet; tests replace it.
+var vlanExtensions = afpacket.VLANExtensions
+
+// filterPrograms compiles expr for a handle of link type lt (cooked: read
+// from a cooked socket): user for the packets as delivered, kernel (nil for
+// none) for the socket's filter, which selects the same packets. vlanExt
+// reports whether the socket's filter can read the VLAN tag the kernel
+// took out of a packet. user is nil when only the kernel's program could
+// be compiled: on an Ethernet handle, libpcap's live semantics accept a
+// few expressions that its offline semantics refuse ("ip and vlan", which
+// tests the type field of the data the kernel's filter sees, after the
+// tag, then the tag).
+func filterPrograms(lt LinkType, cooked bool, snaplen int, expr string, vlanExt func() bool) (user, kernel []bpf.RawInstruction, err error) {
+	user, err = CompileFilter(lt, snaplen, expr)
+	if lt == LinkTypeEthernet && !cooked {
+		live, lerr := filter.CompileWith(uint32(lt), snaplen, expr, filter.Options{LinuxVLAN: true})
+		if lerr == nil && readsVLANTag(live) {
+			if len(live) <= maxKernelInsns && vlanExt() {
+				return user, live, nil
+			}
+			// The filter runs in user space, on the data with the tag.
+			if err != nil {
+				return nil, nil, err
+			}
+			return user, nil, nil
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	kernel, ok := kernelProgram(lt, cooked, user)
+	if !ok {
+		kernel = nil
+	}
+	return user, kernel, nil
+}
+
+// kernelVLANExtensions reports whether the socket's filter can read the
+// VLAN tag the kernel took out of a packet.
+func (h *Handle) kernelVLANExtensions() bool {
+	ok := false
+	if err := h.rc.Control(func(fd uintptr) { ok = vlanExtensions(int(fd)) }); err != nil {
+		return false
+	}
+	return ok
+}
+
+// readsVLANTag reports whether prog tests for a VLAN tag in the kernel's
+// ancillary data.
+func readsVLANTag(prog []bpf.RawInstruction) bool {
+	for _, ins := range prog {
+		if ins.Op&0x07 == unix.BPF_LD && ins.Op&0xe0 == unix.BPF_ABS &&
+			ins.K == ibpf.AncillaryOffset+afpacket.SKFAdVLANTagPresent {
+			return true
+		}
+	}
+	return false
 }
 
 // setUserFilter makes prog, a program for the data as delivered, the
@@ -150,7 +219,8 @@ func kernelProgram(lt LinkType, cooked bool, prog []bpf.RawInstruction) ([]bpf.R
 // the kernel's filter does not see it: the kernel takes the tag out of the
 // packet before it runs the filter. A program that happens to use one of
 // these values for another field is reported too; it only runs in user
-// space for nothing.
+// space for nothing. (Programs compiled for the kernel's filter test the
+// tag through its ancillary data instead: see filterPrograms.)
 func testsVLAN(prog []bpf.RawInstruction) bool {
 	for _, ins := range prog {
 		switch ins.K {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/purecap/pcap/internal/filter"
 	"golang.org/x/net/bpf"
 )
 
@@ -123,7 +124,7 @@ func TestLiveSetFilter(t *testing.T) {
 
 // TestLiveSetFilterVLAN sets a filter on VLAN tags, which the kernel takes
 // out of the packet before its filter runs: the filter must see them all
-// the same.
+// the same, in the kernel.
 func TestLiveSetFilterVLAN(t *testing.T) {
 	env := newLiveEnv(t)
 	s := env.Sender(env.A)
@@ -133,6 +134,7 @@ func TestLiveSetFilterVLAN(t *testing.T) {
 			if err := h.SetFilter("vlan 100"); err != nil {
 				t.Fatal(err)
 			}
+			checkKernelVLANFilter(t, h, "vlan 100")
 			var want [][]byte
 			for i := uint32(0); i < 5; i++ {
 				in1 := liveVLANFrame(env.BMAC, env.AMAC, 0x8100, 0x2064, liveType, 10*i, 200)
@@ -277,4 +279,137 @@ func mustCompile(t *testing.T, h *Handle, expr string) []bpf.RawInstruction {
 		t.Fatal(err)
 	}
 	return prog
+}
+
+// checkKernelVLANFilter requires the handle's filter for expr to run in the
+// kernel, as compiled for a live socket (its "vlan" reading the kernel's
+// ancillary data), with nothing left to do in user space.
+func checkKernelVLANFilter(t *testing.T, h *Handle, expr string) {
+	t.Helper()
+	want, err := filter.CompileWith(uint32(h.LinkType()), h.SnapLen(), expr, filter.Options{LinuxVLAN: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.ring.dec.userFilter != nil {
+		t.Errorf("%q runs in user space", expr)
+	}
+	if !slices.Equal(h.filter, want) || !readsVLANTag(h.filter) {
+		t.Errorf("%q: the socket's program is not the live one:\n%s", expr, FormatBPF(h.filter, BPFText))
+	}
+}
+
+// vlanTagged returns frame f with the tags (TPID, TCI) put after its
+// addresses, outermost first.
+func vlanTagged(f []byte, tags ...[2]uint16) []byte {
+	t := append([]byte(nil), f[:12]...)
+	for _, tag := range tags {
+		t = binary.BigEndian.AppendUint16(t, tag[0])
+		t = binary.BigEndian.AppendUint16(t, tag[1])
+	}
+	return append(t, f[12:]...)
+}
+
+// TestLiveSetFilterVLANKernel sets filters on VLAN tags that run in the
+// kernel, single and double tags, and checks that they deliver exactly the
+// frames they select, with the tag the kernel took out put back. With the
+// kernel's VLAN ancillary data taken away, the same filters run in user
+// space with the same result.
+func TestLiveSetFilterVLANKernel(t *testing.T) {
+	env := newLiveEnv(t)
+	s := env.Sender(env.A)
+	type frame struct {
+		name string
+		make func(seq uint32) []byte
+	}
+	plain := func(seq uint32) []byte { return liveFrame(env.BMAC, env.AMAC, liveType, seq, 100) }
+	udp := func(port uint16) func(uint32) []byte {
+		return func(seq uint32) []byte { return udpFrame(env.BMAC, env.AMAC, port, seq) }
+	}
+	tag := func(f func(uint32) []byte, tags ...[2]uint16) func(uint32) []byte {
+		return func(seq uint32) []byte { return vlanTagged(f(seq), tags...) }
+	}
+	frames := []frame{
+		{"untagged", plain},
+		{"untagged-udp9", udp(9)},
+		{"q100", tag(plain, [2]uint16{0x8100, 100})},
+		{"q100-prio", tag(plain, [2]uint16{0x8100, 0xa064})},
+		{"q200", tag(plain, [2]uint16{0x8100, 200})},
+		{"q0", tag(plain, [2]uint16{0x8100, 0})},
+		{"ad100", tag(plain, [2]uint16{0x88a8, 100})},
+		{"q100-udp9", tag(udp(9), [2]uint16{0x8100, 100})},
+		{"q100-udp53", tag(udp(53), [2]uint16{0x8100, 100})},
+		{"q200-udp9", tag(udp(9), [2]uint16{0x8100, 200})},
+		{"ad100-q200", tag(plain, [2]uint16{0x88a8, 100}, [2]uint16{0x8100, 200})},
+		{"q100-q200", tag(plain, [2]uint16{0x8100, 100}, [2]uint16{0x8100, 200})},
+		{"q200-q100", tag(plain, [2]uint16{0x8100, 200}, [2]uint16{0x8100, 100})},
+		{"q100-q300", tag(plain, [2]uint16{0x8100, 100}, [2]uint16{0x8100, 300})},
+		{"ad100-q200-udp9", tag(udp(9), [2]uint16{0x88a8, 100}, [2]uint16{0x8100, 200})},
+	}
+	cases := []struct {
+		expr string
+		want []string
+	}{
+		{"vlan", []string{"q100", "q100-prio", "q200", "q0", "ad100", "q100-udp9", "q100-udp53", "q200-udp9",
+			"ad100-q200", "q100-q200", "q200-q100", "q100-q300", "ad100-q200-udp9"}},
+		{"vlan 100", []string{"q100", "q100-prio", "ad100", "q100-udp9", "q100-udp53", "ad100-q200", "q100-q200",
+			"q100-q300", "ad100-q200-udp9"}},
+		{"vlan 0", []string{"q0"}},
+		{"vlan 100 and udp port 9", []string{"q100-udp9"}},
+		{"not vlan", []string{"untagged", "untagged-udp9"}},
+		{"vlan 100 and vlan 200", []string{"ad100-q200", "q100-q200", "ad100-q200-udp9"}},
+		{"vlan 100 and vlan 200 and udp port 9", []string{"ad100-q200-udp9"}},
+	}
+	run := func(t *testing.T, h *Handle, kernel bool, round uint32) {
+		for i, c := range cases {
+			if err := h.SetFilter(c.expr); err != nil {
+				t.Fatalf("%q: %v", c.expr, err)
+			}
+			if kernel {
+				checkKernelVLANFilter(t, h, c.expr)
+			} else if h.ring.dec.userFilter == nil {
+				t.Errorf("%q runs in the kernel", c.expr)
+			}
+			selected := map[string]bool{}
+			for _, n := range c.want {
+				selected[n] = true
+			}
+			var want [][]byte
+			for j, f := range frames {
+				data := f.make(round*10000 + uint32(i*100+j))
+				sendAll(t, s, data)
+				if selected[f.name] {
+					want = append(want, data)
+				}
+			}
+			got := collect(t, h, len(want), nil)
+			checkFrames(t, got, want)
+			for _, p := range got {
+				// The kernel took the outer tag out: the kernel's filter
+				// read it from its ancillary data.
+				tagged := binary.BigEndian.Uint16(p.data[12:]) != liveType && binary.BigEndian.Uint16(p.data[12:]) != 0x0800
+				if p.ci.VLAN.Present != tagged || (tagged && p.ci.VLAN.TCI != binary.BigEndian.Uint16(p.data[14:])) {
+					t.Errorf("%q: frame %s: VLAN %+v", c.expr, hexdump(p.data), p.ci.VLAN)
+				}
+			}
+			if extra := drainExtra(t, h, nil, 200*time.Millisecond); len(extra) != 0 {
+				t.Errorf("%q: %d frames the filter rejects were delivered; first:\n%s", c.expr, len(extra), hexdump(extra[0].data))
+			}
+		}
+	}
+	for _, v := range []TPacketVersion{TPacketV2, TPacketV3} {
+		t.Run(v.String(), func(t *testing.T) {
+			h := env.open(env.B, Config{TPacketVersion: v, Timeout: 50 * time.Millisecond})
+			if !h.kernelVLANExtensions() {
+				t.Fatal("the kernel's socket filters cannot read the VLAN tag (SO_BPF_EXTENSIONS)")
+			}
+			run(t, h, true, 1)
+		})
+	}
+	t.Run("no-extensions", func(t *testing.T) {
+		saved := vlanExtensions
+		vlanExtensions = func(int) bool { return false }
+		t.Cleanup(func() { vlanExtensions = saved })
+		h := env.open(env.B, Config{TPacketVersion: TPacketV3, Timeout: 50 * time.Millisecond})
+		run(t, h, false, 2)
+	})
 }

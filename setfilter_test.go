@@ -3,10 +3,13 @@
 package pcap
 
 import (
+	"encoding/binary"
+	"fmt"
 	"slices"
 	"testing"
 
 	ibpf "github.com/purecap/pcap/internal/bpf"
+	"github.com/purecap/pcap/internal/filter"
 	"golang.org/x/net/bpf"
 )
 
@@ -188,4 +191,144 @@ func TestRingUserFilter(t *testing.T) {
 		checkPkts(t, readAll(t, r), want)
 		checkOwned(t, k)
 	})
+}
+
+// TestFilterPrograms checks which programs SetFilter attaches: on an
+// Ethernet handle, "vlan" runs in the kernel through its ancillary data
+// when the kernel has it, and in user space, on the data with the tag put
+// back, when it does not.
+func TestFilterPrograms(t *testing.T) {
+	for _, c := range []struct {
+		lt      LinkType
+		cooked  bool
+		expr    string
+		ext     bool
+		kernel  string // "offline", "live" or "" (user space only)
+		noUser  bool   // only the kernel's program compiles
+		invalid bool
+	}{
+		{LinkTypeEthernet, false, "udp port 53", true, "offline", false, false},
+		{LinkTypeEthernet, false, "udp port 53", false, "offline", false, false},
+		{LinkTypeEthernet, false, "vlan", true, "live", false, false},
+		{LinkTypeEthernet, false, "vlan 100", true, "live", false, false},
+		{LinkTypeEthernet, false, "vlan 100", false, "", false, false},
+		{LinkTypeEthernet, false, "vlan 100 and udp port 9", true, "live", false, false},
+		{LinkTypeEthernet, false, "not vlan", true, "live", false, false},
+		{LinkTypeEthernet, false, "vlan 100 and vlan 200", true, "live", false, false},
+		{LinkTypeEthernet, false, "tcp or vlan", true, "live", false, false},
+		{LinkTypeEthernet, false, "ip and vlan", true, "live", true, false},
+		{LinkTypeEthernet, false, "ip and vlan", false, "", false, true},
+		{LinkTypeEthernet, false, "ether proto 0x8100", true, "", false, false},
+		{LinkTypeEthernet, false, "vlan and protochain 6", true, "", false, false},
+		{LinkTypeEthernet, false, "vlan 5000", true, "", false, true},
+		{LinkTypeLinuxSLL, true, "vlan", true, "", false, true},
+		{LinkTypeLinuxSLL, true, "udp port 53", true, "offline", false, false},
+		{LinkTypeLinuxSLL2, true, "vlan 100", true, "", false, true},
+	} {
+		name := fmt.Sprintf("%v/%s/ext=%v", c.lt, c.expr, c.ext)
+		called := false
+		user, kernel, err := filterPrograms(c.lt, c.cooked, 0, c.expr, func() bool { called = true; return c.ext })
+		if c.invalid {
+			if err == nil {
+				t.Errorf("%s: no error", name)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		offline, oerr := CompileFilter(c.lt, 0, c.expr)
+		if c.noUser {
+			if user != nil || oerr == nil {
+				t.Errorf("%s: a user-space program", name)
+			}
+		} else if oerr != nil || !slices.Equal(user, offline) {
+			t.Errorf("%s: the user-space program is not CompileFilter's", name)
+		}
+		switch c.kernel {
+		case "":
+			if kernel != nil {
+				t.Errorf("%s: in the kernel:\n%s", name, FormatBPF(kernel, BPFText))
+			}
+		case "offline":
+			if want, _ := kernelProgram(c.lt, c.cooked, offline); !slices.Equal(kernel, want) {
+				t.Errorf("%s: kernel program\n%s", name, FormatBPF(kernel, BPFText))
+			}
+			if called {
+				t.Errorf("%s: asked for the VLAN extensions", name)
+			}
+		case "live":
+			live, err := filter.CompileWith(uint32(c.lt), 0, c.expr, filter.Options{LinuxVLAN: true})
+			if err != nil || !slices.Equal(kernel, live) {
+				t.Errorf("%s: kernel program\n%s", name, FormatBPF(kernel, BPFText))
+			}
+		}
+	}
+}
+
+// TestFilterProgramsVerdicts checks that the kernel's program for "vlan"
+// on the data the kernel's filter sees (the outer tag taken out) selects
+// the packets that the user-space program selects on the data as
+// delivered (the tag put back).
+func TestFilterProgramsVerdicts(t *testing.T) {
+	type tag struct{ tpid, tci uint16 }
+	frame := func(tags []tag, etype uint16, dport uint16) []byte {
+		b := make([]byte, 12)
+		b[0] = 2
+		for _, tg := range tags {
+			b = binary.BigEndian.AppendUint16(b, tg.tpid)
+			b = binary.BigEndian.AppendUint16(b, tg.tci)
+		}
+		b = binary.BigEndian.AppendUint16(b, etype)
+		ip := make([]byte, 28)
+		ip[0], ip[9] = 0x45, 17
+		binary.BigEndian.PutUint16(ip[22:], dport)
+		return append(b, ip...)
+	}
+	var stacks [][]tag
+	for _, tpid := range []uint16{0x8100, 0x88a8} {
+		for _, tci := range []uint16{0, 100, 200, 0x2064, 0xf0c8} {
+			stacks = append(stacks, []tag{{tpid, tci}})
+			for _, inner := range []uint16{100, 200, 300} {
+				stacks = append(stacks, []tag{{tpid, tci}, {0x8100, inner}})
+			}
+		}
+	}
+	for _, expr := range []string{"vlan", "vlan 100", "vlan 0", "not vlan", "vlan 100 and udp port 9", "vlan and ip",
+		"vlan 100 and vlan 200", "vlan and vlan 300 and udp", "vlan or arp", "not vlan 200 and ip"} {
+		user, kernel, err := filterPrograms(LinkTypeEthernet, false, 0, expr, func() bool { return true })
+		if err != nil || kernel == nil {
+			t.Fatalf("%q: %v, kernel program %v", expr, err, kernel != nil)
+		}
+		accepted := 0
+		for _, etype := range []uint16{0x0800, 0x0806} {
+			for _, dport := range []uint16{9, 53} {
+				untagged := frame(nil, etype, dport)
+				u, k := ibpf.RunPlain(user, untagged, len(untagged)), ibpf.Run(kernel, untagged, len(untagged), ibpf.Ancillary{})
+				if (u != 0) != (k != 0) {
+					t.Errorf("%q, untagged % x: user space %d, kernel %d", expr, untagged, u, k)
+				}
+				if u != 0 {
+					accepted++
+				}
+				for _, st := range stacks {
+					delivered := frame(st, etype, dport)
+					seen := frame(st[1:], etype, dport)
+					anc := ibpf.Ancillary{VLANPresent: true, VLANTCI: st[0].tci, VLANTPID: st[0].tpid}
+					u := ibpf.RunPlain(user, delivered, len(delivered))
+					k := ibpf.Run(kernel, seen, len(seen), anc)
+					if (u != 0) != (k != 0) {
+						t.Errorf("%q, tags %v, % x: user space %d, kernel %d", expr, st, delivered, u, k)
+					}
+					if u != 0 {
+						accepted++
+					}
+				}
+			}
+		}
+		if accepted == 0 {
+			t.Errorf("%q: no packet accepted", expr)
+		}
+	}
 }

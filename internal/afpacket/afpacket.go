@@ -227,3 +227,13 @@ func SocketError(fd int) (unix.Errno, error) {
 	}
 	return unix.Errno(v), nil
 }
+
+// VLANExtensions reports whether the kernel's socket filters can read the
+// VLAN tag the kernel took out of a packet (SKF_AD_VLAN_TAG and
+// SKF_AD_VLAN_TAG_PRESENT). SO_BPF_EXTENSIONS gives the end of the
+// ancillary data the kernel knows; kernels without the option (before
+// 3.14) are taken to lack them.
+func VLANExtensions(fd int) bool {
+	v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_BPF_EXTENSIONS)
+	return err == nil && v > SKFAdVLANTagPresent
+}

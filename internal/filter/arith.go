@@ -137,13 +137,14 @@ func (g *gen) load(a *aLoad) value {
 	b := idx.b
 	switch kw(a.proto) {
 	case kwLink:
-		s = append(s, stmt(clsLDX|modeMEM, idx.reg), stmt(clsLD|modeIND|size, g.offLinkHdr))
+		s = append(s, loadIndexed(g.hdr(0), idx.reg, size)...)
 	case kwIP, kwArp, kwRarp, kwAtalk, kwDecnet, kwSca, kwLat, kwMoprc, kwMopdl, kwIP6:
-		s = append(s, stmt(clsLDX|modeMEM, idx.reg), stmt(clsLD|modeIND|size, g.nl(0)))
+		s = append(s, loadIndexed(g.nl(0), idx.reg, size)...)
 		b = andOpt(b, g.protoAbbrev(a.proto))
 	case kwSCTP, kwTCP, kwUDP, kwICMP, kwIGMP, kwIGRP, kwPIM, kwVRRP, kwCARP:
-		s = append(s, g.loadIPHdrLen(), stmt(clsLD|modeMEM, idx.reg), stmt(clsALU|aluAdd|srcX, 0),
-			stmt(clsMISC|miscTAX, 0), stmt(clsLD|modeIND|size, g.nl(0)))
+		s = append(s, g.loadIPHdrLen()...)
+		s = append(s, stmt(clsLD|modeMEM, idx.reg), stmt(clsALU|aluAdd|srcX, 0),
+			stmt(clsMISC|miscTAX, 0), stmt(clsLD|modeIND|size, g.nl(0).k))
 		pb := and(g.protoAbbrev(a.proto), g.ipFrag())
 		if b != nil {
 			pb = and(*b, pb)
@@ -153,7 +154,7 @@ func (g *gen) load(a *aLoad) value {
 	case kwICMP6:
 		b = andOpt(b, g.protoAbbrev(int(kwIP6)))
 		b = andOpt(b, g.cmp(g.nl(6), 1, ipprotoICMPv6))
-		s = append(s, stmt(clsLDX|modeMEM, idx.reg), stmt(clsLD|modeIND|size, g.nl(40)))
+		s = append(s, loadIndexed(g.nl(40), idx.reg, size)...)
 	default:
 		g.fail("unsupported index operation on %q", protoName(a.proto))
 	}

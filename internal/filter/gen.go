@@ -73,6 +73,15 @@ type gen struct {
 	root        node // the whole expression, under any "not"
 	regs        [memWords]bool
 	blocks      []*block
+
+	// The variable parts of offLinkHdr, offLinkType and offLinkPL. A live
+	// Linux filter (Options.LinuxVLAN) cannot know after the first vlan
+	// whether the kernel took that tag out of the data: from there on,
+	// offsets have a part computed when the program runs.
+	varHdr, varLinkType, varLinkPL varPart
+
+	offsetRegs []uint32 // the scratch slots of variable parts, set to 0 first
+	started    bool     // the generation of the whole expression has begun
 }
 
 // failure carries a compilation error out of the recursive generator.
@@ -135,35 +144,74 @@ func (g *gen) allocReg() uint32 {
 
 func (g *gen) freeReg(r uint32) { g.regs[r] = false }
 
-// Loads and comparisons at absolute offsets.
+// Loads and comparisons.
+
+// varPart is the variable part of an offset: when on, the value of
+// scratch slot reg, set when the program runs, is added to the constant
+// part.
+type varPart struct {
+	on  bool
+	reg uint32
+}
+
+// loc is where a load reads: k bytes into the packet, plus the variable
+// part v.
+type loc struct {
+	k uint32
+	v varPart
+}
+
+// at is a location at a constant offset.
+func at(k uint32) loc { return loc{k: k} }
 
 func ldAbs(off uint32, size int) bpf.RawInstruction {
 	return stmt(clsLD|modeABS|sizeCode(size), off)
 }
 
-// cmp tests the value of size bytes at off against v with the jump op.
-func (g *gen) cmpOp(off uint32, size int, op uint16, v uint32) frag {
-	return g.jump([]bpf.RawInstruction{ldAbs(off, size)}, op, v)
+// load returns the statements that load size bytes at l into A (and, for
+// a variable location, the variable part into X).
+func load(l loc, size int) []bpf.RawInstruction {
+	if !l.v.on {
+		return []bpf.RawInstruction{ldAbs(l.k, size)}
+	}
+	return []bpf.RawInstruction{stmt(clsLDX|modeMEM, l.v.reg), stmt(clsLD|modeIND|sizeCode(size), l.k)}
 }
 
-func (g *gen) cmp(off uint32, size int, v uint32) frag { return g.cmpOp(off, size, opJEQ, v) }
+// loadIndexed returns the statements that load the value of the given
+// size code at l plus the index in scratch slot idx.
+func loadIndexed(l loc, idx uint32, size uint16) []bpf.RawInstruction {
+	if !l.v.on {
+		return []bpf.RawInstruction{stmt(clsLDX|modeMEM, idx), stmt(clsLD|modeIND|size, l.k)}
+	}
+	return []bpf.RawInstruction{
+		stmt(clsLDX|modeMEM, l.v.reg), stmt(clsLD|modeMEM, idx), stmt(clsALU|aluAdd|srcX, 0),
+		stmt(clsMISC|miscTAX, 0), stmt(clsLD|modeIND|size, l.k),
+	}
+}
+
+// cmp tests the value of size bytes at off against v with the jump op.
+func (g *gen) cmpOp(off loc, size int, op uint16, v uint32) frag {
+	return g.jump(load(off, size), op, v)
+}
+
+func (g *gen) cmp(off loc, size int, v uint32) frag { return g.cmpOp(off, size, opJEQ, v) }
 
 // mcmp tests (value & mask) == v.
-func (g *gen) mcmp(off uint32, size int, v, mask uint32) frag {
-	s := []bpf.RawInstruction{ldAbs(off, size)}
+func (g *gen) mcmp(off loc, size int, v, mask uint32) frag {
+	s := load(off, size)
 	if mask != 0xffffffff {
 		s = append(s, stmt(clsALU|aluAnd|srcK, mask))
 	}
 	return g.jump(s, opJEQ, v)
 }
 
-func (g *gen) cmpGT(off uint32, size int, v uint32) frag { return g.cmpOp(off, size, opJGT, v) }
-func (g *gen) cmpGE(off uint32, size int, v uint32) frag { return g.cmpOp(off, size, opJGE, v) }
-func (g *gen) cmpLE(off uint32, size int, v uint32) frag { return not(g.cmpGT(off, size, v)) }
+func (g *gen) cmpGT(off loc, size int, v uint32) frag { return g.cmpOp(off, size, opJGT, v) }
+func (g *gen) cmpGE(off loc, size int, v uint32) frag { return g.cmpOp(off, size, opJGE, v) }
+func (g *gen) cmpLE(off loc, size int, v uint32) frag { return not(g.cmpGT(off, size, v)) }
 
 // bcmp compares len(v) bytes at off, four then two then one at a time from
 // the end, as libpcap does.
-func (g *gen) bcmp(off uint32, v []byte) frag {
+func (g *gen) bcmp(off loc, v []byte) frag {
 	var b *frag
 	add := func(f frag) {
 		if b == nil {
@@ -173,15 +221,16 @@ func (g *gen) bcmp(off uint32, v []byte) frag {
 			b = &x
 		}
 	}
+	field := func(d uint32) loc { return loc{off.k + d, off.v} }
 	size := uint32(len(v))
 	for size >= 4 {
 		p := v[size-4:]
-		add(g.cmp(off+size-4, 4, uint32(p[0])<<24|uint32(p[1])<<16|uint32(p[2])<<8|uint32(p[3])))
+		add(g.cmp(field(size-4), 4, uint32(p[0])<<24|uint32(p[1])<<16|uint32(p[2])<<8|uint32(p[3])))
 		size -= 4
 	}
 	for size >= 2 {
 		p := v[size-2:]
-		add(g.cmp(off+size-2, 2, uint32(p[0])<<8|uint32(p[1])))
+		add(g.cmp(field(size-2), 2, uint32(p[0])<<8|uint32(p[1])))
 		size -= 2
 	}
 	if size > 0 {
@@ -192,9 +241,17 @@ func (g *gen) bcmp(off uint32, v []byte) frag {
 
 // Offsets relative to the layers.
 
-func (g *gen) linkType16() uint32    { return uint32(g.offLinkType) }
-func (g *gen) nl(off uint32) uint32  { return g.offLinkPL + g.offNL + off }
-func (g *gen) llc(off uint32) uint32 { return g.offLinkPL + off }
+func (g *gen) hdr(off uint32) loc { return loc{g.offLinkHdr + off, g.varHdr} }
+func (g *gen) linkType16() loc    { return loc{uint32(g.offLinkType), g.varLinkType} }
+func (g *gen) nl(off uint32) loc  { return loc{g.offLinkPL + g.offNL + off, g.varLinkPL} }
+func (g *gen) llc(off uint32) loc { return loc{g.offLinkPL + off, g.varLinkPL} }
+
+// nlNoSnap is off bytes into the network layer of an 802.2 frame without
+// a SNAP header.
+func (g *gen) nlNoSnap(off uint32) loc { return loc{g.offLinkPL + g.offNLNoSnap + off, g.varLinkPL} }
+
+// prevMPLS is off bytes into the innermost MPLS label.
+func (g *gen) prevMPLS(off uint32) loc { return loc{g.offLinkPL + g.offNL - 4 + off, g.varLinkPL} }
 
 // snap tests for an 802.2 SNAP header with the OUI and protocol.
 func (g *gen) snap(oui uint32, proto uint16) frag {
@@ -205,12 +262,11 @@ func (g *gen) snap(oui uint32, proto uint16) frag {
 // at most 1500.
 func (g *gen) linktype(p uint32) frag {
 	if g.labelDepth > 0 {
-		prev := g.nl(0) - 4
 		switch p {
 		case etherIP:
-			return and(g.mcmp(prev+2, 1, 1, 1), g.mcmp(g.nl(0), 1, 0x40, 0xf0))
+			return and(g.mcmp(g.prevMPLS(2), 1, 1, 1), g.mcmp(g.nl(0), 1, 0x40, 0xf0))
 		case etherIPv6:
-			return and(g.mcmp(prev+2, 1, 1, 1), g.mcmp(g.nl(0), 1, 0x60, 0xf0))
+			return and(g.mcmp(g.prevMPLS(2), 1, 1, 1), g.mcmp(g.nl(0), 1, 0x60, 0xf0))
 		}
 		g.fail("unsupported protocol over mpls")
 	}
@@ -225,9 +281,9 @@ func (g *gen) linktype(p uint32) frag {
 	case LinkTypeRaw:
 		switch p {
 		case etherIP:
-			return g.mcmp(0, 1, 0x40, 0xf0)
+			return g.mcmp(at(0), 1, 0x40, 0xf0)
 		case etherIPv6:
-			return g.mcmp(0, 1, 0x60, 0xf0)
+			return g.mcmp(at(0), 1, 0x60, 0xf0)
 		}
 		return g.constant(false)
 	case LinkTypeNull, LinkTypeLoop:
@@ -246,7 +302,7 @@ func (g *gen) linktype(p uint32) frag {
 			binary.NativeEndian.PutUint32(b[:], af)
 			af = binary.BigEndian.Uint32(b[:])
 		}
-		return g.cmp(0, 4, af)
+		return g.cmp(at(0), 4, af)
 	case linkTypePPP:
 		return g.cmp(g.linkType16(), 2, pppType(p))
 	}
@@ -295,7 +351,7 @@ func (g *gen) etherLinktype(p uint32) frag {
 		return or(g.cmp(lt, 2, p), b1)
 	}
 	if p <= etherMTU {
-		return and(not(g.cmpGT(lt, 2, etherMTU)), g.cmp(lt+2, 1, p))
+		return and(not(g.cmpGT(lt, 2, etherMTU)), g.cmp(loc{lt.k + 2, lt.v}, 1, p))
 	}
 	return g.cmp(lt, 2, p)
 }

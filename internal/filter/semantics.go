@@ -43,6 +43,11 @@ func protoName(p int) string {
 
 // node generates the predicate for a boolean expression, left to right.
 func (g *gen) node(n node) frag {
+	if !g.started {
+		// The whole expression.
+		g.started = true
+		return g.initOffsets(g.node(n))
+	}
 	switch n := n.(type) {
 	case *nBool:
 		l := g.node(n.l)
@@ -154,7 +159,7 @@ func (g *gen) proto(v uint32, p int, dir int) frag {
 		b1 = or(g.cmp(g.nl(6), 1, v), b1)
 		return and(b0, b1)
 	case int(kwISO):
-		return and(g.linktype(sapISONS), g.cmp(g.offLinkPL+g.offNLNoSnap, 1, v))
+		return and(g.linktype(sapISONS), g.cmp(g.nlNoSnap(0), 1, v))
 	case int(kwArp), int(kwRarp), int(kwSCTP), int(kwTCP), int(kwUDP), int(kwICMP), int(kwIGMP), int(kwIGRP), int(kwPIM), int(kwVRRP), int(kwCARP), int(kwICMP6), int(kwAH), int(kwESP), int(kwSTP), int(kwIPX), int(kwNetbeui):
 		g.fail("'%s proto' is not valid: %s does not encapsulate another protocol", protoName(p), protoName(p))
 	}
@@ -164,17 +169,26 @@ func (g *gen) proto(v uint32, p int, dir int) frag {
 
 // ipFrag is true for an unfragmented IPv4 packet or a first fragment.
 func (g *gen) ipFrag() frag {
-	return not(g.jump([]bpf.RawInstruction{ldAbs(g.nl(6), 2)}, opJSET, 0x1fff))
+	return not(g.jump(load(g.nl(6), 2), opJSET, 0x1fff))
 }
 
-// loadIPHdrLen loads X with the IPv4 header length.
-func (g *gen) loadIPHdrLen() bpf.RawInstruction {
-	return stmt(clsLDX|modeMSH|sizeB, g.nl(0))
+// loadIPHdrLen loads X with the IPv4 header length, plus the variable
+// part of the network layer's offset if it has one: a load at X plus the
+// constant part of an offset after the IPv4 header then reads there.
+func (g *gen) loadIPHdrLen() []bpf.RawInstruction {
+	nl := g.nl(0)
+	if !nl.v.on {
+		return []bpf.RawInstruction{stmt(clsLDX|modeMSH|sizeB, nl.k)}
+	}
+	return []bpf.RawInstruction{
+		stmt(clsLDX|modeMEM, nl.v.reg), stmt(clsLD|modeIND|sizeB, nl.k), stmt(clsALU|aluAnd|srcK, 0xf),
+		stmt(clsALU|aluLsh|srcK, 2), stmt(clsALU|aluAdd|srcX, 0), stmt(clsMISC|miscTAX, 0),
+	}
 }
 
 // tranCmp tests the transport-layer halfword at off after the IPv4 header.
 func (g *gen) tranCmp4(off uint32, op uint16, v uint32) frag {
-	return g.jump([]bpf.RawInstruction{g.loadIPHdrLen(), stmt(clsLD|modeIND|sizeH, g.nl(off))}, op, v)
+	return g.jump(append(g.loadIPHdrLen(), stmt(clsLD|modeIND|sizeH, g.nl(off).k)), op, v)
 }
 
 func (g *gen) tranCmp6(off uint32, op uint16, v uint32) frag {
@@ -318,9 +332,9 @@ func (g *gen) host6(a, m [16]byte, p, dir, typ int) frag {
 func (g *gen) ehost(mac [6]byte, dir int) frag {
 	switch dir {
 	case dirSrc:
-		return g.bcmp(g.offLinkHdr+6, mac[:])
+		return g.bcmp(g.hdr(6), mac[:])
 	case dirDst:
-		return g.bcmp(g.offLinkHdr, mac[:])
+		return g.bcmp(g.hdr(0), mac[:])
 	case dirAnd:
 		return and(g.ehost(mac, dirSrc), g.ehost(mac, dirDst))
 	}
@@ -649,11 +663,11 @@ func (g *gen) other(n *nOther) frag {
 		var b frag
 		switch g.linkType {
 		case LinkTypeLinuxSLL:
-			b = g.cmp(g.offLinkHdr, 2, sllOutgoing)
+			b = g.cmp(g.hdr(0), 2, sllOutgoing)
 		case LinkTypeLinuxSLL2:
-			b = g.cmp(g.offLinkHdr+10, 1, sllOutgoing)
+			b = g.cmp(g.hdr(10), 1, sllOutgoing)
 		default:
-			b = g.cmp(ancillaryBase+adPktType+g.offLinkHdr, 2, sllOutgoing)
+			b = g.cmp(g.hdr(ancillaryBase+adPktType), 2, sllOutgoing)
 		}
 		if n.what == kwInbound {
 			b = not(b)
@@ -661,9 +675,9 @@ func (g *gen) other(n *nOther) frag {
 		return b
 	case kwIfindex:
 		if g.linkType == LinkTypeLinuxSLL2 {
-			return g.cmp(g.offLinkHdr+4, 4, n.num)
+			return g.cmp(g.hdr(4), 4, n.num)
 		}
-		return g.cmp(ancillaryBase+adIfIndex+g.offLinkHdr, 4, n.num)
+		return g.cmp(g.hdr(ancillaryBase+adIfIndex), 4, n.num)
 	case kwVlan:
 		return g.vlan(n)
 	case kwMPLS:
@@ -682,11 +696,11 @@ func (g *gen) other(n *nOther) frag {
 		var b frag
 		switch n.byteOp {
 		case "=":
-			return g.cmp(g.offLinkHdr+n.num, 1, n.val)
+			return g.cmp(g.hdr(n.num), 1, n.val)
 		case "<":
-			return not(g.cmpGE(g.offLinkHdr+n.num, 1, n.val))
+			return not(g.cmpGE(g.hdr(n.num), 1, n.val))
 		case ">":
-			return g.cmpGT(g.offLinkHdr+n.num, 1, n.val)
+			return g.cmpGT(g.hdr(n.num), 1, n.val)
 		case "|":
 			// As libpcap does, the operation applies to the accumulator
 			// as it is, without loading the byte.
@@ -722,7 +736,7 @@ func (g *gen) multicast(p int) frag {
 	switch p {
 	case qDefault, int(kwLink):
 		if g.linkType == LinkTypeEthernet {
-			return g.jump([]bpf.RawInstruction{ldAbs(g.offLinkHdr, 1)}, opJSET, 1)
+			return g.jump(load(g.hdr(0), 1), opJSET, 1)
 		}
 		g.fail("link-layer multicast filters supported only on ethernet/FDDI/token ring/ARCNET/802.11/ATM LANE/Fibre Channel")
 	case int(kwIP):
@@ -734,6 +748,13 @@ func (g *gen) multicast(p int) frag {
 	return frag{}
 }
 
+// Ancillary data of a Linux socket filter about the VLAN tag the kernel
+// took out of the packet (SKF_AD_VLAN_TAG, SKF_AD_VLAN_TAG_PRESENT).
+const (
+	adVLANTag        = 44
+	adVLANTagPresent = 48
+)
+
 func (g *gen) vlan(n *nOther) frag {
 	if g.labelDepth > 0 {
 		g.fail("no VLAN match after MPLS")
@@ -744,10 +765,13 @@ func (g *gen) vlan(n *nOther) frag {
 	if n.has && n.num > 0x0fff {
 		g.fail("VLAN tag %d greater than maximum %d", n.num, 0x0fff)
 	}
-	b := or(g.linktype(etherVLAN), g.linktype(etherQinQ))
-	b = or(b, g.linktype(etherQinQOld))
+	if g.opts.LinuxVLAN && g.vlanDepth == 0 && !g.varHdr.on && g.offLinkHdr == 0 {
+		g.vlanDepth++
+		return g.vlanLinux(n)
+	}
+	b := g.vlanTPID()
 	if n.has {
-		b = and(b, g.mcmp(g.nl(0), 2, n.num, 0x0fff))
+		b = and(b, g.vlanID(n.num))
 	}
 	g.offLinkPL += 4
 	g.offLinkType += 4
@@ -755,10 +779,73 @@ func (g *gen) vlan(n *nOther) frag {
 	return b
 }
 
+// vlanTPID tests for a VLAN tag protocol identifier in the type field.
+func (g *gen) vlanTPID() frag {
+	b := or(g.linktype(etherVLAN), g.linktype(etherQinQ))
+	return or(b, g.linktype(etherQinQOld))
+}
+
+// vlanID tests the VLAN ID of the tag whose TPID is in the type field.
+func (g *gen) vlanID(id uint32) frag { return g.mcmp(g.nl(0), 2, id, 0x0fff) }
+
+// vlanLinux generates the first "vlan" of a live Linux socket filter. The
+// kernel usually takes the outermost tag out of the packet before the
+// filter runs and gives it as ancillary data; when it did not (a TPID it
+// does not know, or an outgoing packet whose tag is in its data), the tag
+// is still in the data. Both are tested, and the offsets of everything after the
+// link-layer header become variable: the 4 bytes of the tag are added to
+// them when it was found in the data, and nothing when it came from the
+// ancillary data.
+func (g *gen) vlanLinux(n *nOther) frag {
+	present := func() frag { return g.cmp(at(ancillaryBase+adVLANTagPresent), 1, 1) }
+	b := present()
+	// The tests of the tag in the data read it where it is: generate them
+	// with the offsets as they are.
+	inData := g.vlanTPID()
+	var idInData frag
+	if n.has {
+		idInData = g.vlanID(n.num)
+	}
+	pl, lt := g.allocReg(), g.allocReg()
+	g.offsetRegs = append(g.offsetRegs, pl, lt)
+	g.varLinkPL = varPart{on: true, reg: pl}
+	g.varLinkType = varPart{on: true, reg: lt}
+	skip := []bpf.RawInstruction{
+		stmt(clsLD|modeMEM, pl), stmt(clsALU|aluAdd|srcK, 4), stmt(clsST, pl),
+		stmt(clsLD|modeMEM, lt), stmt(clsALU|aluAdd|srcK, 4), stmt(clsST, lt),
+	}
+	inData.entry.stmts = append(skip, inData.entry.stmts...)
+	b = or(b, inData)
+	if !n.has {
+		return b
+	}
+	id := present()
+	idInMeta := g.mcmp(at(ancillaryBase+adVLANTag), 2, n.num, 0x0fff)
+	patch(id.t, idInMeta.entry)
+	patch(id.f, idInData.entry)
+	return and(b, frag{entry: id.entry, t: join(idInMeta.t, idInData.t), f: join(idInMeta.f, idInData.f)})
+}
+
+// initOffsets makes f, the predicate of the whole expression, start by
+// setting the variable parts of the offsets to 0.
+func (g *gen) initOffsets(f frag) frag {
+	if len(g.offsetRegs) == 0 {
+		return f
+	}
+	init := g.newBlock()
+	init.kind = bkConst
+	init.stmts = []bpf.RawInstruction{stmt(clsLD|modeIMM, 0)}
+	for _, r := range g.offsetRegs {
+		init.stmts = append(init.stmts, stmt(clsST, r))
+	}
+	init.succ[0] = f.entry
+	return frag{entry: init, t: f.t, f: f.f}
+}
+
 func (g *gen) mpls(n *nOther) frag {
 	var b frag
 	if g.labelDepth > 0 {
-		b = g.mcmp(g.nl(0)-4+2, 1, 0, 1)
+		b = g.mcmp(g.prevMPLS(2), 1, 0, 1)
 	} else {
 		switch g.linkType {
 		case LinkTypeEthernet:
@@ -792,6 +879,7 @@ func (g *gen) pppoes(n *nOther) frag {
 	g.offLinkHdr = g.offLinkPL + g.offNL + 6
 	g.offLinkType = int(g.offLinkHdr)
 	g.offLinkPL = g.offLinkHdr + 2
+	g.varHdr, g.varLinkType = g.varLinkPL, g.varLinkPL
 	g.offNL, g.offNLNoSnap = 0, 0
 	g.linkType = linkTypePPP
 	return b
@@ -813,12 +901,15 @@ func (g *gen) protochain(v uint32, p int) frag {
 	default:
 		g.fail("bad protocol applied for 'protochain'")
 	}
+	if g.varLinkPL.on {
+		g.fail("'protochain' not supported with variable length headers")
+	}
 	// libpcap does not optimize a program with protochain, so it never
 	// finds that one rejects every packet.
 	g.noOptimize = true
 	reg := g.allocReg()
 	defer g.freeReg(reg)
-	nl := g.nl(0)
+	nl := g.nl(0).k
 	// end tests the protocol the chain stopped at.
 	end := g.jump(nil, opJEQ, v)
 	reject := g.constant(false)
@@ -866,10 +957,10 @@ func (g *gen) protochain(v uint32, p int) frag {
 	var start []bpf.RawInstruction
 	et := uint32(etherIP)
 	if p == int(kwIP) {
-		start = []bpf.RawInstruction{ldAbs(g.nl(9), 1), g.loadIPHdrLen()}
+		start = append(load(g.nl(9), 1), g.loadIPHdrLen()...)
 	} else {
 		et = etherIPv6
-		start = []bpf.RawInstruction{ldAbs(g.nl(6), 1), stmt(clsLDX|modeIMM, 40)}
+		start = append(load(g.nl(6), 1), stmt(clsLDX|modeIMM, 40))
 	}
 	first := g.newBlock()
 	first.kind = bkConst
