@@ -80,7 +80,13 @@ type Config struct {
 	Protocol uint16
 
 	// BlockSize is the TPACKET_V3 block size in bytes (0: DefaultBlockSize),
-	// rounded up to a power-of-two number of pages.
+	// rounded up to a power-of-two number of pages. The kernel hands a block
+	// over when it is full or when its retire timeout expires, whichever
+	// comes first; at a low packet rate a block holds only what arrives
+	// within the timeout, so a ring of N blocks buffers about N timeouts of
+	// traffic for a reader that falls behind. Smaller blocks make more of
+	// them in the same ring (libpcap uses 256 KiB) at the cost of more
+	// wakeups under load.
 	BlockSize int
 
 	// BlockTimeout is the TPACKET_V3 block retire timeout, rounded to
