@@ -74,15 +74,23 @@ func WithApplication(s string) WriterOption { return func(c *writerConfig) { c.a
 
 // FormatError reports a savefile that cannot be read: where, and what was
 // wrong there.
+//
+// A file that ends in the middle of a header, record or block is reported
+// with Err set to io.ErrUnexpectedEOF, so that errors.Is(err,
+// io.ErrUnexpectedEOF) holds.
 type FormatError struct {
 	Format string // "pcap" or "pcapng"
 	Offset int64  // byte offset in the file of what was wrong
 	Msg    string
+	Err    error // the underlying cause, if any (io.ErrUnexpectedEOF)
 }
 
 func (e *FormatError) Error() string {
 	return fmt.Sprintf("pcap: bad %s file at offset %d: %s", e.Format, e.Offset, e.Msg)
 }
+
+// Unwrap returns Err.
+func (e *FormatError) Unwrap() error { return e.Err }
 
 // packetSource is a savefile reader an OfflineHandle reads from.
 type packetSource interface {
