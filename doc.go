@@ -55,6 +55,26 @@
 //		// ...
 //	}
 //
+// # Savefiles
+//
+// NewWriter writes packets to a pcap file, as pcap_dump does; its Dump
+// method is a Dispatch callback:
+//
+//	w, err := pcap.NewWriter(f, h.LinkType(), h.SnapLen())
+//	if err != nil {
+//		return err
+//	}
+//	_, err = h.Dispatch(-1, w.Dump)
+//	// ...
+//	err = w.Close() // flushes; f stays open
+//
+// OpenOffline opens a pcap or pcapng file as an OfflineHandle, with the
+// methods of a live Handle (Dispatch, Loop, BreakLoop, ReadPacketData,
+// SetFilter, ...); at the end of the file reads return io.EOF.
+// PacketHandle is the interface both satisfy. NewReader reads a pcap file
+// without a handle. A malformed file is reported with a *FormatError giving
+// the offset of the fault.
+//
 // # Concurrency
 //
 // One goroutine reads a handle at a time (reads are serialized). BreakLoop,
