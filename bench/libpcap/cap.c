@@ -18,6 +18,7 @@
  *   -timeout-ms MS  read timeout, also the TPACKET_V3 block timeout (default 10)
  *   -idle-ms MS     stop after this long without a packet (default 300)
  *   -limit-ms MS    hard limit of the measured phase (default 30000)
+ *   -w FILE         also write every packet to FILE with pcap_dump
  *
  * The idle and overall limits are enforced by a watchdog thread that calls
  * pcap_breakloop(), which wakes a pcap_dispatch() blocked in poll().
@@ -56,6 +57,7 @@ struct options {
 	long long timeout_ms;
 	long long idle_ms;
 	long long limit_ms;
+	const char *write; /* -w FILE, or NULL */
 };
 
 /* Per-packet bookkeeping, touched only by the capturing thread. */
@@ -186,6 +188,8 @@ static void parse_flags(int argc, char **argv, struct options *o)
 			o->idle_ms = parse_int(name, val, 1);
 		else if (strcmp(name, "limit-ms") == 0)
 			o->limit_ms = parse_int(name, val, 1);
+		else if (strcmp(name, "w") == 0)
+			o->write = val;
 		else
 			die("unknown flag -%s", name);
 	}
@@ -216,6 +220,20 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
 	c->have_prev = 1;
 	if (seq == c->last_seq)
 		c->done = 1;
+}
+
+/* The counter and the dump file, for on_packet_dump. */
+struct dump_user {
+	struct counter *c;
+	pcap_dumper_t *d;
+};
+
+static void on_packet_dump(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct dump_user *u = (struct dump_user *)user;
+
+	pcap_dump((u_char *)u->d, h, bytes);
+	on_packet((u_char *)u->c, h, bytes);
 }
 
 /* watchdog ends the capture loop when it has been idle or has run too long. */
@@ -277,6 +295,9 @@ int main(int argc, char **argv)
 	if (rc > 0)
 		fprintf(stderr, "cap: pcap_activate %s: warning: %s (%s)\n", o.iface,
 			pcap_statustostr(rc), pcap_geterr(h));
+	pcap_dumper_t *dumper = NULL;
+	if (o.write && !(dumper = pcap_dump_open(h, o.write)))
+		die("pcap_dump_open %s: %s", o.write, pcap_geterr(h));
 
 	printf("ready\n");
 	fflush(stdout);
@@ -288,6 +309,7 @@ int main(int argc, char **argv)
 		die("expected \"go\" on stdin, got \"%s\"", line);
 
 	struct counter c = {.last_seq = o.count - 1};
+	struct dump_user du = {.c = &c, .d = dumper};
 	struct watch w = {
 		.handle = h,
 		.idle_ns = o.idle_ms * 1000000LL,
@@ -306,7 +328,8 @@ int main(int argc, char **argv)
 
 	enum end_reason end;
 	for (;;) {
-		int n = pcap_dispatch(h, -1, on_packet, (u_char *)&c);
+		int n = dumper ? pcap_dispatch(h, -1, on_packet_dump, (u_char *)&du)
+			       : pcap_dispatch(h, -1, on_packet, (u_char *)&c);
 
 		if (n > 0) {
 			t_last = now_ns();
@@ -333,6 +356,11 @@ int main(int argc, char **argv)
 	struct pcap_stat ps;
 	if (pcap_stats(h, &ps) < 0)
 		die("pcap_stats: %s", pcap_geterr(h));
+	if (dumper) {
+		if (pcap_dump_flush(dumper) < 0)
+			die("pcap_dump_flush %s: write error", o.write);
+		pcap_dump_close(dumper);
+	}
 	pcap_close(h);
 
 	int64_t wall = (c.captured + c.other > 0 ? t_last : t_end) - t0;

@@ -32,6 +32,9 @@ type source struct {
 }
 
 func open(o capture.Options, c *capture.Counter) (capture.Source, error) {
+	if o.Write != "" || o.Variant != "" {
+		return nil, errors.New("the afpacket capturer writes no file (-w) and has no variants")
+	}
 	opts := []any{
 		afpacket.OptInterface(o.Interface),
 		afpacket.OptTPacketVersion(afpacket.TPacketVersion3),

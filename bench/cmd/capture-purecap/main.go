@@ -1,5 +1,7 @@
 // Command capture-purecap is the benchmark capturer for purecap: a
 // TPACKET_V3 handle opened with pcap.Open and read with Dispatch(-1, ...).
+// With -w FILE it also writes every packet to FILE through a pcap.Writer
+// (Writer.Dump), or with -variant dumper through a pcap.FileDumper.
 // See package internal/capture for its flags, its protocol with the harness
 // and its output.
 package main
@@ -7,6 +9,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/purecap/pcap"
 
@@ -16,6 +19,11 @@ import (
 type source struct {
 	h  *pcap.Handle
 	fn func(data []byte, ci pcap.CaptureInfo)
+	// With -w: the file and its writer (Writer.Dump), or the FileDumper
+	// (-variant dumper).
+	f *os.File
+	w *pcap.Writer
+	d *pcap.FileDumper
 }
 
 func open(o capture.Options, c *capture.Counter) (capture.Source, error) {
@@ -33,16 +41,43 @@ func open(o capture.Options, c *capture.Counter) (capture.Source, error) {
 		h.Close()
 		return nil, fmt.Errorf("got TPACKET version %v, want V3", v)
 	}
-	return &source{
-		h:  h,
-		fn: func(data []byte, _ pcap.CaptureInfo) { c.Packet(data) },
-	}, nil
+	s := &source{h: h, fn: func(data []byte, _ pcap.CaptureInfo) { c.Packet(data) }}
+	switch {
+	case o.Write == "" && o.Variant == "":
+	case o.Write != "" && o.Variant == "":
+		if s.f, err = os.Create(o.Write); err == nil {
+			s.w, err = pcap.NewWriter(s.f, h.LinkType(), h.SnapLen())
+		}
+		s.fn = func(data []byte, ci pcap.CaptureInfo) {
+			s.w.Dump(data, ci)
+			c.Packet(data)
+		}
+	case o.Write != "" && o.Variant == "dumper":
+		s.d, err = pcap.NewFileDumper(o.Write, h.LinkType(), h.SnapLen(), pcap.DumperOptions{})
+		s.fn = func(data []byte, ci pcap.CaptureInfo) {
+			s.d.Dump(data, ci)
+			c.Packet(data)
+		}
+	default:
+		err = fmt.Errorf("unknown -variant %q (with -w: none or dumper)", o.Variant)
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 func (s *source) Poll() (int, error) {
 	n, err := s.h.Dispatch(-1, s.fn)
 	if errors.Is(err, pcap.ErrTimeout) {
 		err = nil
+	}
+	if err == nil && s.w != nil {
+		err = s.w.Err()
+	}
+	if err == nil && s.d != nil {
+		err = s.d.Err()
 	}
 	return n, err
 }
@@ -56,7 +91,24 @@ func (s *source) Drops() (uint64, error) {
 }
 
 func (s *source) Close() error {
-	return s.h.Close()
+	var err error
+	if s.w != nil {
+		err = s.w.Close()
+	}
+	if s.f != nil {
+		if cerr := s.f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if s.d != nil {
+		if cerr := s.d.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if cerr := s.h.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func main() {

@@ -105,9 +105,11 @@ func runTool(ctx context.Context, dir, name string, args ...string) error {
 	return nil
 }
 
-// buildAll builds the generator and the capturers named in names into dir
-// and returns the path of each executable, keyed "gen" and capturer name.
-func buildAll(ctx context.Context, benchDir, dir string, names []string) (map[string]string, error) {
+// buildAll builds the generator and the capturers named in names into dir,
+// and with offline the savefile readers of libpcap and purecap, and returns
+// the path of each executable, keyed "gen", capturer name, and
+// "offline-libpcap" and "offline-purecap".
+func buildAll(ctx context.Context, benchDir, dir string, names []string, offline bool) (map[string]string, error) {
 	bins := map[string]string{"gen": filepath.Join(dir, "gen")}
 	if err := gcc(ctx, bins["gen"], filepath.Join(benchDir, "gen", "gen.c")); err != nil {
 		if strings.Contains(err.Error(), "No such file") {
@@ -128,6 +130,19 @@ func buildAll(ctx context.Context, benchDir, dir string, names []string) (map[st
 			return nil, fmt.Errorf("building the %s capturer: %w%s", name, err, hint)
 		}
 		bins[name] = dst
+	}
+	if offline {
+		dst := filepath.Join(dir, "offline-libpcap")
+		if err := gcc(ctx, dst, filepath.Join(benchDir, "libpcap", "offline.c"),
+			"-I", filepath.Join(benchDir, "gen"), "-lpcap"); err != nil {
+			return nil, fmt.Errorf("building the libpcap savefile reader: %w\n(is libpcap-dev installed?)", err)
+		}
+		bins["offline-libpcap"] = dst
+		dst = filepath.Join(dir, "offline-purecap")
+		if err := goBuilder("./cmd/offline-purecap")(ctx, benchDir, dst); err != nil {
+			return nil, fmt.Errorf("building the purecap savefile reader: %w", err)
+		}
+		bins["offline-purecap"] = dst
 	}
 	return bins, nil
 }

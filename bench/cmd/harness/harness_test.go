@@ -139,11 +139,14 @@ func TestCSourcesCompileCleanly(t *testing.T) {
 	if err := capturerByName["libpcap"].build(ctx, benchDir, filepath.Join(out, "cap")); err != nil {
 		t.Error(err)
 	}
-	// The libpcap build above does not pass -Werror: check its warnings too.
-	cmd := exec.Command("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread", "-fsyntax-only",
-		"-I", filepath.Join(benchDir, "gen"), filepath.Join(benchDir, "libpcap", "cap.c"))
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("cap.c: %v\n%s", err, msg)
+	// The libpcap build above does not pass -Werror: check its warnings too,
+	// and those of the savefile reader.
+	for _, src := range []string{"cap.c", "offline.c"} {
+		cmd := exec.Command("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread", "-fsyntax-only",
+			"-I", filepath.Join(benchDir, "gen"), filepath.Join(benchDir, "libpcap", src))
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: %v\n%s", src, err, msg)
+		}
 	}
 }
 

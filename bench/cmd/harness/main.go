@@ -58,7 +58,7 @@ func parseFlags(args []string) (*config, error) {
 		modes, capturers string
 	)
 	fs.Uint64Var(&c.count, "n", 1000000, "frames sent per run")
-	fs.StringVar(&modes, "modes", "stream,stream-default,drain", "comma-separated modes: stream, stream-default, drain")
+	fs.StringVar(&modes, "modes", "stream,stream-default,drain", "comma-separated modes: stream, stream-default, drain, dump, offline, offline-pcapng")
 	fs.StringVar(&capturers, "capturers", "libpcap,purecap,afpacket", "comma-separated capturers: libpcap, purecap, afpacket")
 	fs.IntVar(&c.runs, "runs", 3, "runs per mode; the tables show medians")
 	fs.IntVar(&c.ring, "ring", 64<<20, "ring size in bytes for the stream mode")
@@ -82,7 +82,7 @@ func parseFlags(args []string) (*config, error) {
 	c.capturers = splitList(capturers)
 	for _, m := range c.modes {
 		if _, ok := modeByName[m]; !ok {
-			return nil, fmt.Errorf("unknown mode %q (want stream, stream-default or drain)", m)
+			return nil, fmt.Errorf("unknown mode %q (want stream, stream-default, drain, dump, offline or offline-pcapng)", m)
 		}
 	}
 	for _, name := range c.capturers {

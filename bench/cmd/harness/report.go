@@ -43,7 +43,7 @@ func (r *report) add(run int, res capture.Result, gen genResult) {
 // metric returns the per-packet figure a mode compares: CPU time when
 // streaming, wall time when draining.
 func (r *report) metric(res capture.Result) float64 {
-	if r.mode.drain {
+	if r.mode.drain || r.mode.offline {
 		return res.WallNsPerPkt
 	}
 	return res.CPUNsPerPkt
@@ -77,6 +77,14 @@ func (r *report) markdown() string {
 	if n := r.mode.ring(r.cfg); n > 0 {
 		ring = "ring " + formatBytes(n)
 	}
+	switch {
+	case r.mode.offline && r.mode.ng:
+		ring = "read from a pcapng file on tmpfs"
+	case r.mode.offline:
+		ring = "read from a pcap file on tmpfs"
+	case r.mode.dump:
+		ring += ", every packet written to a pcap file on tmpfs"
+	}
 	var pps []float64
 	for _, ss := range r.samples {
 		for _, s := range ss {
@@ -84,14 +92,22 @@ func (r *report) markdown() string {
 		}
 	}
 	fmt.Fprintf(&b, "\n## %s\n\n", r.mode.name)
-	fmt.Fprintf(&b, "%d frames per run, %s, median of %d run(s); generator median %.3f Mframes/s.\n\n",
-		r.cfg.count, ring, runs, median(pps)/1e6)
+	if r.mode.offline {
+		fmt.Fprintf(&b, "%d frames per run, %s, median of %d run(s).\n\n", r.cfg.count, ring, runs)
+	} else {
+		fmt.Fprintf(&b, "%d frames per run, %s, median of %d run(s); generator median %.3f Mframes/s.\n\n",
+			r.cfg.count, ring, runs, median(pps)/1e6)
+	}
 	what := "CPU"
-	if r.mode.drain {
+	if r.mode.drain || r.mode.offline {
 		what = "wall"
 	}
-	fmt.Fprintf(&b, "| capturer | captured | drops | out-of-order | CPU ns/pkt | wall ns/pkt | %s vs %s |\n", what, baseline)
-	b.WriteString("|---|--:|--:|--:|--:|--:|--:|\n")
+	file, fileSep := "", ""
+	if r.mode.dump {
+		file, fileSep = " file bytes |", "--:|"
+	}
+	fmt.Fprintf(&b, "| capturer | captured | drops | out-of-order | CPU ns/pkt | wall ns/pkt |%s %s vs %s |\n", file, what, baseline)
+	b.WriteString("|---|--:|--:|--:|--:|--:|" + fileSep + "--:|\n")
 	var notes []string
 	for _, name := range r.order {
 		ss := r.samples[name]
@@ -106,13 +122,16 @@ func (r *report) markdown() string {
 		if q, ok := r.ratio(name); ok {
 			ratio = fmt.Sprintf("%.2f", q)
 		}
-		fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.0f | %.1f | %.1f | %s |\n", name,
+		if r.mode.dump {
+			file = fmt.Sprintf(" %.0f |", col(func(x capture.Result) float64 { return float64(x.FileBytes) }))
+		}
+		fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.0f | %.1f | %.1f |%s %s |\n", name,
 			col(func(x capture.Result) float64 { return float64(x.Captured) }),
 			col(func(x capture.Result) float64 { return float64(x.Drops) }),
 			col(func(x capture.Result) float64 { return float64(x.OutOfOrder) }),
 			col(func(x capture.Result) float64 { return x.CPUNsPerPkt }),
 			col(func(x capture.Result) float64 { return x.WallNsPerPkt }),
-			ratio)
+			file, ratio)
 		for _, s := range ss {
 			if s.res.End != capture.EndComplete || s.res.Captured != r.cfg.count {
 				notes = append(notes, fmt.Sprintf("- %s, run %d: captured %d of %d frames, %d drops, ended: %s",

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,13 +28,49 @@ type mode struct {
 	drain bool
 	// ring returns the ring size in bytes to ask for, 0 = library default.
 	ring func(cfg *config) int
+	// dump: as stream, and the capturer also writes every packet to a file
+	// on tmpfs (pcap_dump, Writer.Dump, FileDumper.Dump).
+	dump bool
+	// offline: no live capture; the capturer reads a savefile of count
+	// frames from tmpfs (pcapng instead of pcap with ng), and the wall
+	// time is compared.
+	offline, ng bool
 }
 
 var modeByName = map[string]mode{
 	"stream":         {name: "stream", ring: func(cfg *config) int { return cfg.ring }},
 	"stream-default": {name: "stream-default", ring: func(*config) int { return 0 }},
 	"drain":          {name: "drain", drain: true, ring: func(cfg *config) int { return cfg.drainRing }},
+	"dump":           {name: "dump", dump: true, ring: func(cfg *config) int { return cfg.ring }},
+	"offline":        {name: "offline", offline: true, ring: func(*config) int { return 0 }},
+	"offline-pcapng": {name: "offline-pcapng", offline: true, ng: true, ring: func(*config) int { return 0 }},
 }
+
+// capturers returns the capturers the mode runs, from those selected with
+// -capturers: the dump mode runs purecap twice, writing through a
+// pcap.Writer and through a pcap.FileDumper ("purecap-dumper"), and leaves
+// afpacket out, which has no writer; the offline modes run libpcap and
+// purecap.
+func (m mode) capturers(selected []string) []string {
+	if !m.dump && !m.offline {
+		return selected
+	}
+	var out []string
+	for _, c := range selected {
+		switch {
+		case c == "libpcap":
+			out = append(out, c)
+		case c == "purecap" && m.dump:
+			out = append(out, c, "purecap-dumper")
+		case c == "purecap":
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// live says whether the mode captures from the veth pair.
+func (m mode) live() bool { return !m.offline }
 
 // genResult is the JSON line printed by the generator.
 type genResult struct {
@@ -81,6 +118,10 @@ type bench struct {
 	ns   *netns
 	bins map[string]string
 	cpus cpus
+	// shm is the tmpfs directory of the files the dump mode writes and the
+	// offline modes read; files maps "pcap" and "pcapng" to the latter.
+	shm   string
+	files map[string]string
 }
 
 // limit is the hard limit given to the capturers for their measured phase:
@@ -95,8 +136,12 @@ func (b *bench) runOne(ctx context.Context, m mode, name string) (capture.Result
 		res capture.Result
 		gen genResult
 	)
+	if m.offline {
+		return b.runOffline(ctx, m, name)
+	}
 	ms := func(d time.Duration) string { return fmt.Sprint(d.Milliseconds()) }
-	cmd := b.ns.command(ctx, b.cpus.capture, b.bins[name],
+	bin, variant, _ := strings.Cut(name, "-")
+	args := []string{
 		"-i", capIface,
 		"-n", fmt.Sprint(b.cfg.count),
 		"-ring", fmt.Sprint(m.ring(b.cfg)),
@@ -105,7 +150,17 @@ func (b *bench) runOne(ctx context.Context, m mode, name string) (capture.Result
 		"-timeout-ms", ms(b.cfg.timeout),
 		"-idle-ms", ms(b.cfg.idle),
 		"-limit-ms", ms(b.limit()),
-	)
+	}
+	var out string
+	if m.dump {
+		out = filepath.Join(b.shm, name+".pcap")
+		args = append(args, "-w", out)
+		defer os.Remove(out)
+	}
+	if variant != "" {
+		args = append(args, "-variant", variant)
+	}
+	cmd := b.ns.command(ctx, b.cpus.capture, append([]string{b.bins[bin]}, args...)...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return res, gen, err
@@ -185,7 +240,37 @@ func (b *bench) runOne(ctx context.Context, m mode, name string) (capture.Result
 	if msg := strings.TrimSpace(stderr.String()); msg != "" {
 		warnf("%s capturer: %s", name, msg)
 	}
+	if out != "" {
+		st, err := os.Stat(out)
+		if err != nil {
+			return res, gen, fmt.Errorf("the file the capturer wrote: %w", err)
+		}
+		res.FileBytes = st.Size()
+	}
 	return res, gen, nil
+}
+
+// runOffline runs the savefile reader of capturer name once.
+func (b *bench) runOffline(ctx context.Context, m mode, name string) (capture.Result, genResult, error) {
+	var res capture.Result
+	file := b.files["pcap"]
+	if m.ng {
+		file = b.files["pcapng"]
+	}
+	argv := []string{b.bins["offline-"+name], "-f", file, "-n", fmt.Sprint(b.cfg.count), "-mode", m.name}
+	if b.cpus.capture >= 0 {
+		argv = append([]string{"taskset", "-c", fmt.Sprint(b.cpus.capture)}, argv...)
+	}
+	logf("+ %s", strings.Join(argv, " "))
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	out, err := cmd.Output()
+	if err != nil {
+		return res, genResult{}, fmt.Errorf("%s: %w", argv[0], exitError(err))
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(out), &res); err != nil {
+		return res, genResult{}, fmt.Errorf("%s printed %q: %w", argv[0], out, err)
+	}
+	return res, genResult{}, nil
 }
 
 // runGen runs the generator to completion.
@@ -252,9 +337,29 @@ func run(ctx context.Context, cfg *config) (err error) {
 		defer os.RemoveAll(tmp)
 	}
 	fmt.Fprintf(os.Stderr, "harness: building into %s\n", tmp)
-	bins, err := buildAll(ctx, benchDir, tmp, cfg.capturers)
+	var live, offline, dump bool
+	for _, name := range cfg.modes {
+		m := modeByName[name]
+		live = live || m.live()
+		offline = offline || m.offline
+		dump = dump || m.dump
+	}
+	bins, err := buildAll(ctx, benchDir, tmp, cfg.capturers, offline)
 	if err != nil {
 		return err
+	}
+	b := &bench{cfg: cfg, bins: bins, cpus: pickCPUs(cfg.pin)}
+	if offline || dump {
+		if b.shm, err = os.MkdirTemp(shmDir(), "purecap-bench-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(b.shm)
+	}
+	if offline {
+		fmt.Fprintf(os.Stderr, "harness: writing %d frames to savefiles in %s\n", cfg.count, b.shm)
+		if b.files, err = writeSavefiles(b.shm, cfg.count); err != nil {
+			return err
+		}
 	}
 
 	var raw *os.File
@@ -269,26 +374,28 @@ func run(ctx context.Context, cfg *config) (err error) {
 		}()
 	}
 
-	ns, err := newNetns(ctx)
-	if err != nil {
-		return fmt.Errorf("setting up the network namespace: %w", err)
+	if live {
+		ns, err := newNetns(ctx)
+		if err != nil {
+			return fmt.Errorf("setting up the network namespace: %w", err)
+		}
+		defer ns.delete()
+		b.ns = ns
+		fmt.Fprintf(os.Stderr, "harness: namespace %s, generator on %s (CPU %s), capturers on %s (CPU %s)\n",
+			ns.name, genIface, cpuName(b.cpus.gen), capIface, cpuName(b.cpus.capture))
 	}
-	defer ns.delete()
-	b := &bench{cfg: cfg, ns: ns, bins: bins, cpus: pickCPUs(cfg.pin)}
-	fmt.Fprintf(os.Stderr, "harness: namespace %s, generator on %s (CPU %s), capturers on %s (CPU %s)\n",
-		ns.name, genIface, cpuName(b.cpus.gen), capIface, cpuName(b.cpus.capture))
 
 	fmt.Print(header(cfg, b.cpus))
 	for _, name := range cfg.modes {
 		m := modeByName[name]
 		rep := newReport(m, cfg)
 		for r := 1; r <= cfg.runs; r++ {
-			for _, c := range cfg.capturers {
+			for _, c := range m.capturers(cfg.capturers) {
 				res, gen, err := b.runOne(ctx, m, c)
 				if err != nil {
 					return fmt.Errorf("mode %s, run %d, %s: %w", m.name, r, c, err)
 				}
-				fmt.Fprintf(os.Stderr, "harness: %s run %d/%d %-8s captured %d/%d, drops %d, out-of-order %d, end %s, "+
+				fmt.Fprintf(os.Stderr, "harness: %s run %d/%d %-14s captured %d/%d, drops %d, out-of-order %d, end %s, "+
 					"%.1f CPU ns/pkt (%.1f system, %d page faults), %.1f wall ns/pkt (generator %.0f frames/s)\n",
 					m.name, r, cfg.runs, c, res.Captured, cfg.count, res.Drops, res.OutOfOrder, res.End,
 					res.CPUNsPerPkt, float64(res.SysNs)/float64(max(res.Captured, 1)), res.MinorFaults, res.WallNsPerPkt, gen.PPS)

@@ -41,6 +41,13 @@ type Options struct {
 	Timeout   time.Duration // read timeout, also the TPACKET_V3 block timeout
 	Idle      time.Duration // end the run after this long without a packet
 	Limit     time.Duration // hard limit of the measured phase
+	// Write, when set, is a file the capturer also writes every packet
+	// to (pcap, microseconds), as tcpdump -w does.
+	Write string
+	// Variant selects a variant of the capturer (such as "dumper", the
+	// purecap capturer writing through a FileDumper); it is appended to
+	// the capturer's name in the result.
+	Variant string
 }
 
 // Source is an open capture handle of the library under test.
@@ -87,6 +94,9 @@ type Result struct {
 	WallNs       int64   `json:"wall_ns"`         // from "go" to the end of the last read that returned packets
 	CPUNsPerPkt  float64 `json:"cpu_ns_per_pkt"`  // CPUNs / Captured
 	WallNsPerPkt float64 `json:"wall_ns_per_pkt"` // WallNs / Captured
+	// FileBytes is the size of the file written (-w), filled in by the
+	// harness.
+	FileBytes int64 `json:"file_bytes,omitempty"`
 }
 
 var modeRE = regexp.MustCompile(`^[a-z0-9_-]+$`)
@@ -107,6 +117,8 @@ func ParseFlags(name string, args []string) (Options, error) {
 	fs.IntVar(&timeout, "timeout-ms", 10, "read timeout and TPACKET_V3 block timeout, in ms")
 	fs.IntVar(&idle, "idle-ms", 300, "stop after this many ms without a packet")
 	fs.IntVar(&limit, "limit-ms", 30000, "hard limit of the measured phase, in ms")
+	fs.StringVar(&o.Write, "w", "", "also write every packet to this pcap file")
+	fs.StringVar(&o.Variant, "variant", "", "variant of the capturer, appended to its name")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -125,6 +137,8 @@ func ParseFlags(name string, args []string) (Options, error) {
 		return o, errors.New("-timeout-ms, -idle-ms and -limit-ms must be positive")
 	case !modeRE.MatchString(o.Mode):
 		return o, fmt.Errorf("invalid -mode %q: use lower-case letters, digits, '-' and '_'", o.Mode)
+	case o.Variant != "" && !modeRE.MatchString(o.Variant):
+		return o, fmt.Errorf("invalid -variant %q: use lower-case letters, digits, '-' and '_'", o.Variant)
 	}
 	o.Timeout = time.Duration(timeout) * time.Millisecond
 	o.Idle = time.Duration(idle) * time.Millisecond
@@ -175,6 +189,9 @@ func Run(name string, o Options, open Opener, in io.Reader, out io.Writer) error
 		return err
 	}
 	res.Capturer = name
+	if o.Variant != "" {
+		res.Capturer += "-" + o.Variant
+	}
 	if res.Drops, err = src.Drops(); err != nil {
 		return fmt.Errorf("reading statistics: %w", err)
 	}

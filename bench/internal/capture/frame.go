@@ -76,3 +76,30 @@ func (c *Counter) Packet(data []byte) {
 func (c *Counter) Seen() uint64 {
 	return c.Captured + c.Other
 }
+
+// Frame returns benchmark frame seq as the generator sends it, between two
+// fixed locally administered MAC addresses: for files of benchmark frames.
+func Frame(seq uint64) []byte {
+	f := make([]byte, FrameLen)
+	copy(f, []byte{0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00})
+	ip := f[14:34]
+	ip[0] = 0x45
+	binary.BigEndian.PutUint16(ip[2:], FrameLen-14)
+	binary.BigEndian.PutUint16(ip[6:], 0x4000)
+	ip[8], ip[9] = 64, 17
+	copy(ip[12:], []byte{198, 18, 0, 1, 198, 18, 0, 2})
+	var sum uint32
+	for i := 0; i < len(ip); i += 2 {
+		sum += uint32(binary.BigEndian.Uint16(ip[i:]))
+	}
+	for sum > 0xffff {
+		sum = sum&0xffff + sum>>16
+	}
+	binary.BigEndian.PutUint16(ip[10:], ^uint16(sum))
+	udp := f[34:42]
+	binary.BigEndian.PutUint16(udp, UDPSrcPort)
+	binary.BigEndian.PutUint16(udp[2:], UDPDstPort)
+	binary.BigEndian.PutUint16(udp[4:], FrameLen-34)
+	binary.BigEndian.PutUint64(f[SeqOffset:], seq)
+	return f
+}

@@ -48,3 +48,15 @@ func TestFrameHeaderInSync(t *testing.T) {
 		}
 	}
 }
+
+func TestFrame(t *testing.T) {
+	for _, seq := range []uint64{0, 1, 1 << 40, ^uint64(0)} {
+		f := Frame(seq)
+		if len(f) != FrameLen {
+			t.Fatalf("Frame(%d): %d bytes", seq, len(f))
+		}
+		if got, ok := Seq(f); !ok || got != seq {
+			t.Errorf("Seq(Frame(%d)) = %d, %v", seq, got, ok)
+		}
+	}
+}
