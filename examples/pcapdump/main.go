@@ -6,8 +6,15 @@
 // captures 10 UDP packets on the loopback device, sending itself UDP
 // datagrams to 127.0.0.1 meanwhile (-gen) so that it finishes on an idle
 // machine. As with tcpdump, the arguments after the flags form a filter
-// expression (pcap-filter(7)); without one every packet is captured. It needs
-// CAP_NET_RAW (run it as root).
+// expression (pcap-filter(7)); without one every packet is captured. A live
+// capture needs CAP_NET_RAW (run it as root).
+//
+// With -w it writes the packets to a savefile instead of printing them
+// (-ng for pcapng, -C, -G and -W to rotate files as tcpdump does); with -r it
+// reads a pcap or pcapng file instead of an interface:
+//
+//	pcapdump -i lo -c 100 -gen -w /tmp/lo.pcapng -ng
+//	pcapdump -r /tmp/lo.pcapng udp
 package main
 
 import (
@@ -15,6 +22,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -33,20 +41,95 @@ func main() {
 		promisc  = flag.Bool("p", false, "promiscuous mode")
 		sll2     = flag.Bool("sll2", false, "with -i any: use the LINUX_SLL2 header")
 		gen      = flag.Bool("gen", false, "send UDP datagrams to 127.0.0.1 while capturing, so that there is traffic")
+		read     = flag.String("r", "", "read packets from this pcap or pcapng file instead of an interface")
 	)
+	var w writeOpts
+	flag.StringVar(&w.path, "w", "", "write packets to this file instead of printing them")
+	flag.BoolVar(&w.ng, "ng", false, "with -w: write pcapng rather than pcap")
+	flag.BoolVar(&w.nano, "nano", false, "with -w: nanosecond timestamps")
+	flag.Int64Var(&w.sizeMB, "C", 0, "with -w: start a new file when this one would exceed this many millions of bytes")
+	flag.DurationVar(&w.every, "G", 0, "with -w: start a new file this often (the name can hold strftime verbs such as %H%M%S)")
+	flag.IntVar(&w.files, "W", 0, "with -C or -G: keep at most this many files")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: pcapdump [flags] [filter expression]\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
 	expr := strings.Join(flag.Args(), " ")
-	if err := run(*device, *count, *duration, *snaplen, *promisc, *sll2, *gen, expr); err != nil {
+	var err error
+	if *read != "" {
+		err = readFile(*read, *count, w, expr)
+	} else {
+		err = run(*device, *count, *duration, *snaplen, *promisc, *sll2, *gen, w, expr)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "pcapdump:", err)
 		os.Exit(1)
 	}
 }
 
-func run(device string, count int, duration time.Duration, snaplen int, promisc, sll2, gen bool, expr string) error {
+// writeOpts are the flags of -w.
+type writeOpts struct {
+	path   string
+	ng     bool
+	nano   bool
+	sizeMB int64
+	every  time.Duration
+	files  int
+}
+
+// output returns the callback that handles each packet, printing it or
+// writing it to a file, and a function to call at the end.
+func output(lt pcap.LinkType, snaplen int, w writeOpts, stats func() (pcap.Stats, error)) (func([]byte, pcap.CaptureInfo), func() error, error) {
+	if w.path == "" {
+		print := func(data []byte, ci pcap.CaptureInfo) {
+			fmt.Printf("%s %s\n", ci.Timestamp.Format("15:04:05.000000000"), describe(lt, data, ci))
+		}
+		return print, func() error { return nil }, nil
+	}
+	opts := pcap.DumperOptions{MaxBytes: w.sizeMB * 1e6, Interval: w.every, MaxFiles: w.files, Stats: stats}
+	if w.ng {
+		opts.Format = pcap.DumpPcapNG
+	}
+	if w.nano {
+		opts.WriterOptions = append(opts.WriterOptions, pcap.WithNanosecondTimestamps())
+	}
+	d, err := pcap.NewFileDumper(w.path, lt, snaplen, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d.Dump, d.Close, nil
+}
+
+// readFile prints or copies the packets of a savefile.
+func readFile(path string, count int, w writeOpts, expr string) error {
+	h, err := pcap.OpenOffline(path)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	if expr != "" {
+		if err := h.SetFilter(expr); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(os.Stderr, "reading from file %s, link-type %v, snapshot length %d\n", path, h.LinkType(), h.SnapLen())
+	fn, done, err := output(h.LinkType(), h.SnapLen(), w, nil)
+	if err != nil {
+		return err
+	}
+	n, err := h.Loop(count, fn)
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	if derr := done(); err == nil {
+		err = derr
+	}
+	fmt.Fprintf(os.Stderr, "%d packets read\n", n)
+	return err
+}
+
+func run(device string, count int, duration time.Duration, snaplen int, promisc, sll2, gen bool, w writeOpts, expr string) error {
 	cfg := pcap.Config{Snaplen: snaplen, Promisc: promisc, Timeout: 100 * time.Millisecond}
 	if sll2 {
 		cfg.LinkType = pcap.LinkTypeLinuxSLL2
@@ -78,11 +161,15 @@ func run(device string, count int, duration time.Duration, snaplen int, promisc,
 		go sendTraffic(done)
 	}
 
-	lt := h.LinkType()
-	n, err := h.Loop(count, func(data []byte, ci pcap.CaptureInfo) {
-		fmt.Printf("%s %s\n", ci.Timestamp.Format("15:04:05.000000000"), describe(lt, data, ci))
-	})
-	if err != nil && !errors.Is(err, pcap.ErrBreak) {
+	fn, done, err := output(h.LinkType(), h.SnapLen(), w, h.Stats)
+	if err != nil {
+		return err
+	}
+	n, err := h.Loop(count, fn)
+	if derr := done(); err == nil || errors.Is(err, pcap.ErrBreak) {
+		err = derr
+	}
+	if err != nil {
 		return err
 	}
 	st, err := h.Stats()
