@@ -34,6 +34,9 @@ type Options struct {
 	// the tag through the kernel's ancillary data, as libpcap does on a
 	// live Linux handle.
 	LinuxVLAN bool
+
+	// unoptimized skips the optimizer (for tests comparing the two).
+	unoptimized bool
 }
 
 // CompileWith is Compile with options.
@@ -64,12 +67,19 @@ func CompileWith(linkType uint32, snaplen int, expr string, opts Options) (prog 
 		}
 	}()
 	root := g.graph(ast)
+	if !g.noOptimize && !opts.unoptimized {
+		opt, msg := optimize(root)
+		if msg != "" {
+			return nil, locate(expr, errAt(0, "%s", msg))
+		}
+		root = opt
+		if root.kind == bkRet && root.ret == 0 {
+			return nil, locate(expr, errAt(0, "expression rejects all packets"))
+		}
+	}
 	prog = linearize(root)
 	if len(prog) > MaxInstructions {
 		return nil, fmt.Errorf("filter: expression needs %d instructions, more than the %d allowed", len(prog), MaxInstructions)
-	}
-	if !g.noOptimize && rejectsAll(root) {
-		return nil, locate(expr, errAt(0, "expression rejects all packets"))
 	}
 	return prog, nil
 }

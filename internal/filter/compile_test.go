@@ -196,7 +196,7 @@ func manyHosts(n int) string {
 
 // TestLongJumps needs conditional jumps farther than 255 instructions.
 func TestLongJumps(t *testing.T) {
-	expr := manyHosts(40) + " and tcp"
+	expr := manyHosts(200) + " and tcp"
 	prog, err := Compile(LinkTypeEthernet, 0, expr)
 	if err != nil {
 		t.Fatal(err)
@@ -214,8 +214,8 @@ func TestLongJumps(t *testing.T) {
 	if jas == 0 {
 		t.Error("no ja trampoline in a program with long jumps")
 	}
-	hit := etherFrame("00:11:22:33:44:55", "66:77:88:99:aa:bb", etherIP, ipv4Pkt("8.8.8.8", "10.0.0.40", 6, 0, 5, tcpSeg(1, 2, 2)))
-	miss := etherFrame("00:11:22:33:44:55", "66:77:88:99:aa:bb", etherIP, ipv4Pkt("8.8.8.8", "10.0.0.41", 6, 0, 5, tcpSeg(1, 2, 2)))
+	hit := etherFrame("00:11:22:33:44:55", "66:77:88:99:aa:bb", etherIP, ipv4Pkt("8.8.8.8", "10.0.0.200", 6, 0, 5, tcpSeg(1, 2, 2)))
+	miss := etherFrame("00:11:22:33:44:55", "66:77:88:99:aa:bb", etherIP, ipv4Pkt("8.8.8.8", "10.0.0.201", 6, 0, 5, tcpSeg(1, 2, 2)))
 	if run(prog, hit, len(hit), meta{}) == 0 || run(prog, miss, len(miss), meta{}) != 0 {
 		t.Error("wrong verdicts through long jumps")
 	}
@@ -227,7 +227,7 @@ func TestLongJumps(t *testing.T) {
 }
 
 func TestTooManyInstructions(t *testing.T) {
-	_, err := Compile(LinkTypeEthernet, 0, manyHosts(500))
+	_, err := Compile(LinkTypeEthernet, 0, manyHosts(800))
 	if err == nil || !strings.Contains(err.Error(), "instructions") {
 		t.Fatalf("error %v, want one about the instruction limit", err)
 	}

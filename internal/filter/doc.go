@@ -39,13 +39,18 @@
 // the generator walks the AST left to right (vlan, mpls and pppoes change
 // offsets as they are met) and builds a control-flow graph of basic
 // blocks, each ending in a conditional jump whose true and false edges
-// "and", "or" and "not" rewire. The graph is checked for an accepting
-// path with the reasoning libpcap's optimizer applies ("expression rejects
-// all packets"), then laid out with jumps beyond 255 instructions routed
-// through "ja" trampolines. No optimizer runs yet: programs are those of
-// libpcap's unoptimized output, longer than its optimized ones but with
-// the same verdicts (on packets shorter than some of the loads, libpcap's
-// optimizer sometimes removes a load and changes the verdict).
+// "and", "or" and "not" rewire. The optimizer (optimize.go) then does what
+// libpcap's does: value numbering of loads and arithmetic, constant
+// folding, removal of dead and redundant statements, threading of jumps
+// whose outcome an earlier test on every path decided, pull-ups in "or"
+// and "and" chains, and merging of identical blocks. A program it reduces
+// to a rejecting return is refused ("expression rejects all packets"), as
+// libpcap refuses it. Programs have about the size of libpcap's optimized
+// ones and its verdicts, including on packets shorter than a load the
+// optimizer removed (where the unoptimized program rejects). The graph is
+// laid out with jumps beyond 255 instructions routed through "ja"
+// trampolines. Like libpcap, the optimizer does not run on programs with
+// protochain, which are longer than libpcap's (see below).
 //
 // # Differences from libpcap
 //

@@ -18,6 +18,6 @@ func ExampleCompile() {
 	_, err = filter.Compile(filter.LinkTypeEthernet, 0, "tcp port foo")
 	fmt.Println(err)
 	// Output:
-	// 24 instructions; accept returns 262144
+	// 13 instructions; accept returns 262144
 	// filter: 1:10: expected a port number after "port", got "foo"
 }

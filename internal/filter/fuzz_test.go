@@ -22,10 +22,21 @@ func FuzzCompile(f *testing.F) {
 		if err := validProgram(prog); err != nil {
 			t.Fatalf("Compile(%d, %q): %v\n%s", linkType, expr, err, disasm(prog))
 		}
-		// Every packet gets a verdict without trouble.
+		// Every packet gets a verdict without trouble, the one of the
+		// unoptimized program (when that one is not too long) unless that
+		// one faults.
+		plain, _ := CompileWith(linkType, 0, expr, Options{unoptimized: true})
 		for _, p := range syntheticPackets(linkType)[:20] {
-			if v := run(prog, p.data, p.wireLen, p.meta); v != 0 && v != DefaultSnaplen {
+			v := run(prog, p.data, p.wireLen, p.meta)
+			if v != 0 && v != DefaultSnaplen {
 				t.Fatalf("Compile(%d, %q) returns %d", linkType, expr, v)
+			}
+			if plain == nil {
+				continue
+			}
+			if u := run(plain, p.data, p.wireLen, p.meta); u != v && !faults(plain, p) {
+				t.Fatalf("Compile(%d, %q) returns %d, unoptimized %d, on % x\noptimized:\n%s\nunoptimized:\n%s",
+					linkType, expr, v, u, p.data, disasm(prog), disasm(plain))
 			}
 		}
 	})

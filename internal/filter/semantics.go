@@ -235,8 +235,9 @@ func (g *gen) ports(ipproto int, dir int, lo, hi uint32) frag {
 	one := func(v6 bool) frag {
 		var b1 frag
 		if ipproto == protoUndef {
+			// libpcap's order: SCTP, then TCP, then UDP.
 			b1 = or(g.portOp(v6, ipprotoTCP, dir, lo, hi), g.portOp(v6, ipprotoUDP, dir, lo, hi))
-			b1 = or(b1, g.portOp(v6, ipprotoSCTP, dir, lo, hi))
+			b1 = or(g.portOp(v6, ipprotoSCTP, dir, lo, hi), b1)
 		} else {
 			b1 = g.portOp(v6, uint32(ipproto), dir, lo, hi)
 		}
@@ -246,8 +247,9 @@ func (g *gen) ports(ipproto int, dir int, lo, hi uint32) frag {
 		}
 		return and(g.linktype(et), b1)
 	}
+	// IPv6 first, as libpcap tests it.
 	b := one(false)
-	return or(b, one(true))
+	return or(one(true), b)
 }
 
 // hostOp tests an IPv4 address field under an ethertype.
