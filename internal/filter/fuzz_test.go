@@ -12,6 +12,9 @@ func FuzzCompile(f *testing.F) {
 	}
 	f.Add(uint8(1), "tcp port 80 or 443 and not (host 10.0.0.1 or 10.0.0.2)")
 	f.Add(uint8(1), "vlan and mpls and pppoes and ip[0:4] % 3 ^ 2 = 1")
+	f.Add(uint8(1), "len > 100 and geneve 1 and vlan and tcp port 80 or ether broadcast")
+	f.Add(uint8(2), "decnet src 1.2 or decnet dst host 63.1023 and l1 or psnp")
+	f.Add(uint8(1), "llc ui or llc rnr or llc i and not isis proto 20")
 	f.Fuzz(func(t *testing.T, lt uint8, expr string) {
 		types := []uint32{LinkTypeEthernet, LinkTypeLinuxSLL, LinkTypeLinuxSLL2, LinkTypeRaw, LinkTypeNull, LinkTypeLoop}
 		linkType := types[int(lt)%len(types)]

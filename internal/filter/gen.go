@@ -72,6 +72,7 @@ type gen struct {
 	opts        Options
 	root        node // the whole expression, under any "not"
 	regs        [memWords]bool
+	curReg      uint32 // where allocReg starts looking
 	blocks      []*block
 
 	// The variable parts of offLinkHdr, offLinkType and offLinkPL. A live
@@ -82,6 +83,10 @@ type gen struct {
 
 	offsetRegs []uint32 // the scratch slots of variable parts, set to 0 first
 	started    bool     // the generation of the whole expression has begun
+
+	// geneveRegs are the scratch slots of the link-layer header and payload
+	// offsets of a packet in Geneve; nil outside Geneve.
+	geneveRegs []uint32
 }
 
 // failure carries a compilation error out of the recursive generator.
@@ -130,13 +135,18 @@ func linkName(lt uint32) string {
 	return fmt.Sprintf("DLT %d", lt)
 }
 
-// allocReg reserves a scratch memory slot.
+// allocReg reserves a scratch memory slot. Like libpcap, it takes the
+// first free slot from the last one taken on, round the 16: the slots
+// then hold what they hold in libpcap's program, which matters where a
+// program reads a slot no path to the read has written (the offsets after
+// geneve, on the paths where geneve did not match).
 func (g *gen) allocReg() uint32 {
-	for i := range g.regs {
-		if !g.regs[i] {
-			g.regs[i] = true
-			return uint32(i)
+	for range g.regs {
+		if !g.regs[g.curReg] {
+			g.regs[g.curReg] = true
+			return g.curReg
 		}
+		g.curReg = (g.curReg + 1) % memWords
 	}
 	g.fail("too many registers needed to evaluate expression")
 	return 0

@@ -109,6 +109,8 @@ type nOther struct {
 	proto int // protocol qualifier of broadcast/multicast
 	num   uint32
 	has   bool // num was given
+	// name is the frame type of "llc NAME" (i, s, u, rr, ui, ...)
+	name string
 	// byte NUM op NUM
 	byteOp string
 	val    uint32
@@ -377,7 +379,14 @@ func (p *parser) other() (node, error) {
 	n := &nOther{what: t.kw, pos: t.pos}
 	p.i++
 	switch t.kw {
-	case kwBroadcast, kwMulticast, kwInbound, kwOutbound, kwPPPoED, kwLLC:
+	case kwBroadcast, kwMulticast, kwInbound, kwOutbound, kwPPPoED:
+		return n, nil
+	case kwLLC:
+		// "llc NAME" names a frame type; "rnr" is a keyword of its own.
+		if t := p.tok(); t.kind == tID || (t.kind == tKW && t.text == "rnr") {
+			n.name, n.has = t.text, true
+			p.i++
+		}
 		return n, nil
 	case kwLess, kwGreater, kwIfindex:
 		if p.tok().kind != tNum {

@@ -127,9 +127,23 @@ func (g *gen) protoAbbrev(p int) frag {
 	case kwESIS:
 		return g.proto(0x82, int(kwISO), qDefault)
 	case kwISIS:
-		return g.proto(0x83, int(kwISO), qDefault)
+		return g.proto(isoISIS, int(kwISO), qDefault)
 	case kwCLNP:
 		return g.proto(0x81, int(kwISO), qDefault)
+	case kwL1:
+		return g.isisTypes(isisL1LANIIH, isisPTPIIH, isisL1LSP, isisL1CSNP, isisL1PSNP)
+	case kwL2:
+		return g.isisTypes(isisL2LANIIH, isisPTPIIH, isisL2LSP, isisL2CSNP, isisL2PSNP)
+	case kwIIH:
+		return g.isisTypes(isisL1LANIIH, isisL2LANIIH, isisPTPIIH)
+	case kwLSP:
+		return g.isisTypes(isisL1LSP, isisL2LSP)
+	case kwSNP:
+		return g.isisTypes(isisL1CSNP, isisL2CSNP, isisL1PSNP, isisL2PSNP)
+	case kwCSNP:
+		return g.isisTypes(isisL1CSNP, isisL2CSNP)
+	case kwPSNP:
+		return g.isisTypes(isisL1PSNP, isisL2PSNP)
 	case kwSTP:
 		return g.linktype(sap8021D)
 	case kwIPX:
@@ -160,11 +174,46 @@ func (g *gen) proto(v uint32, p int, dir int) frag {
 		return and(b0, b1)
 	case int(kwISO):
 		return and(g.linktype(sapISONS), g.cmp(g.nlNoSnap(0), 1, v))
+	case int(kwISIS):
+		// The PDU type is 4 bytes into the IS-IS header.
+		return and(g.proto(isoISIS, int(kwISO), qDefault), g.cmp(g.nlNoSnap(4), 1, v))
+	case int(kwDecnet):
+		g.fail("DECnet encapsulation is not specifiable: 'decnet proto' is not valid")
+	case int(kwESIS), int(kwL1), int(kwL2), int(kwIIH), int(kwLSP), int(kwSNP), int(kwCSNP), int(kwPSNP):
+		g.fail("'%s proto' is not valid: %s does not name an encapsulated protocol", protoName(p), protoName(p))
 	case int(kwArp), int(kwRarp), int(kwSCTP), int(kwTCP), int(kwUDP), int(kwICMP), int(kwIGMP), int(kwIGRP), int(kwPIM), int(kwVRRP), int(kwCARP), int(kwICMP6), int(kwAH), int(kwESP), int(kwSTP), int(kwIPX), int(kwNetbeui):
 		g.fail("'%s proto' is not valid: %s does not encapsulate another protocol", protoName(p), protoName(p))
 	}
 	g.fail("'proto' is not supported with %q", protoName(p))
 	return frag{}
+}
+
+// IS-IS: the protocol discriminator under ISO and the PDU types.
+const (
+	isoISIS = 0x83
+
+	isisL1LANIIH = 15
+	isisL2LANIIH = 16
+	isisPTPIIH   = 17
+	isisL1LSP    = 18
+	isisL2LSP    = 20
+	isisL1CSNP   = 24
+	isisL2CSNP   = 25
+	isisL1PSNP   = 26
+	isisL2PSNP   = 27
+)
+
+// isisTypes is true for an IS-IS PDU of one of the types. The last type is
+// tested first, as libpcap does.
+func (g *gen) isisTypes(types ...uint32) frag {
+	b := g.proto(types[0], int(kwISIS), qDefault)
+	if len(types) > 1 {
+		b = or(b, g.proto(types[1], int(kwISIS), qDefault))
+	}
+	for _, t := range types[2:] {
+		b = or(g.proto(t, int(kwISIS), qDefault), b)
+	}
+	return b
 }
 
 // ipFrag is true for an unfragmented IPv4 packet or a first fragment.
@@ -294,6 +343,8 @@ func (g *gen) host(addr, mask uint32, p, dir, typ int) frag {
 		return g.hostOp(addr, mask, dir, etherRARP, 14, 24)
 	case int(kwIP6):
 		g.fail("'ip6' modifier applied to ip %s", addrWord(typ))
+	case int(kwDecnet):
+		return g.dnhost(addr, dir)
 	}
 	g.fail("'%s' modifier applied to %s", protoName(p), addrWord(typ))
 	return frag{}
@@ -358,6 +409,84 @@ func atoin(s string) (uint32, int, bool) {
 	return v, 8 * len(parts), true
 }
 
+// atodn parses a DECnet address AREA.NODE into its 16-bit value, area in
+// the top 6 bits and node in the low 10, with libpcap's leniency: each
+// number is read as a C int (decimal, wrapping), bits beyond its field are
+// dropped, and anything after the node number is ignored.
+func atodn(s string) (uint32, bool) {
+	area, rest, ok := cInt(s)
+	if !ok || !strings.HasPrefix(rest, ".") {
+		return 0, false
+	}
+	node, _, ok := cInt(rest[1:])
+	if !ok {
+		return 0, false
+	}
+	return (area<<10)&0xfc00 | node&0x3ff, true
+}
+
+// cInt reads a decimal number at the start of s as scanf's %d does, and
+// returns its value converted to 32 bits and the rest of s.
+func cInt(s string) (uint32, string, bool) {
+	i := 0
+	neg := false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	start := i
+	var v uint64
+	over := false
+	for i < len(s) && isDigit(s[i]) {
+		d := uint64(s[i] - '0')
+		if v > (1<<63-1-d)/10 {
+			over = true
+		} else {
+			v = v*10 + d
+		}
+		i++
+	}
+	if i == start {
+		return 0, s, false
+	}
+	if over {
+		// strtol saturates; the conversion to int keeps the low bits.
+		if neg {
+			return 0, s[i:], true
+		}
+		return 0xffffffff, s[i:], true
+	}
+	if neg {
+		v = -v
+	}
+	return uint32(v), s[i:], true
+}
+
+// dnhost tests the DECnet addresses of data packets, with a long or a
+// short header and with or without a byte of padding, as libpcap does.
+// The address is stored little-endian.
+func (g *gen) dnhost(addr uint32, dir int) frag {
+	var short, long uint32
+	switch dir {
+	case dirDst:
+		short, long = 1, 7
+	case dirSrc:
+		short, long = 3, 15
+	case dirAnd:
+		return and(g.dnhost(addr, dirSrc), g.dnhost(addr, dirDst))
+	default:
+		return or(g.dnhost(addr, dirSrc), g.dnhost(addr, dirDst))
+	}
+	a := (addr&0xff)<<8 | (addr>>8)&0xff
+	// The flags are at byte 2 of the payload (after the length), or at
+	// byte 3 after a pad byte 0x81.
+	b := and(g.mcmp(g.llc(2), 2, 0x8106, 0xff07), g.cmp(g.llc(3+long), 2, a))
+	b = or(and(g.mcmp(g.llc(2), 1, 0x06, 0x07), g.cmp(g.llc(2+long), 2, a)), b)
+	b = or(and(g.mcmp(g.llc(2), 2, 0x8102, 0xff07), g.cmp(g.llc(3+short), 2, a)), b)
+	b = or(and(g.mcmp(g.llc(2), 1, 0x02, 0x07), g.cmp(g.llc(2+short), 2, a)), b)
+	return and(g.linktype(etherDECnet), b)
+}
+
 func (g *gen) portProto(q qual, what string) int {
 	switch q.proto {
 	case int(kwUDP):
@@ -401,7 +530,7 @@ func (g *gen) prim(n *nPrim) frag {
 			if g.linkType != LinkTypeEthernet {
 				g.fail("ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel")
 			}
-			return g.ehost(n.mac, q.dir)
+			return g.innerEther(g.ehost(n.mac, q.dir))
 		}
 		g.fail("ethernet address used in non-ether expression")
 	case vName:
@@ -419,12 +548,19 @@ func (g *gen) ncode(n *nPrim) frag {
 			g.fail("'%s' modifier applied to IP address %s", q.word, n.text)
 		}
 		var ok bool
-		if v, vlen, ok = atoin(n.text); !ok {
+		if q.proto == int(kwDecnet) {
+			if v, ok = atodn(n.text); !ok {
+				g.fail("malformed DECnet address %q: expected AREA.NODE", n.text)
+			}
+		} else if v, vlen, ok = atoin(n.text); !ok {
 			g.fail("invalid IPv4 address %q", n.text)
 		}
 	}
 	switch q.addr {
 	case qDefault, addrHost, addrNet:
+		if q.proto == int(kwDecnet) {
+			return g.dnhost(v, q.dir)
+		}
 		if q.proto == int(kwLink) {
 			g.fail("illegal link layer address")
 		}
@@ -529,6 +665,9 @@ func (g *gen) scode(n *nPrim) frag {
 	case qDefault, addrHost:
 		if q.proto == int(kwLink) {
 			g.fail("unknown ether host %q", name)
+		}
+		if q.proto == int(kwDecnet) {
+			g.fail("DECnet host names are not supported: expected an address AREA.NODE, got %q", name)
 		}
 		addrs := lookupHost(name)
 		var b *frag
@@ -689,11 +828,7 @@ func (g *gen) other(n *nOther) frag {
 	case kwPPPoES:
 		return g.pppoes(n)
 	case kwLLC:
-		switch g.linkType {
-		case LinkTypeEthernet:
-			return and(not(g.cmpGT(g.linkType16(), 2, etherMTU)), not(g.cmp(g.llc(0), 2, 0xffff)))
-		}
-		g.fail("'llc' not supported for %s", linkName(g.linkType))
+		return g.llcFrame(n)
 	case kwByte:
 		var b frag
 		switch n.byteOp {
@@ -712,17 +847,70 @@ func (g *gen) other(n *nOther) frag {
 		}
 		return not(b)
 	case kwGeneve:
-		g.fail("'geneve' is not supported")
+		return g.geneve(n)
 	}
 	g.fail("unsupported primitive")
 	return frag{}
+}
+
+// LLC control field values and masks (after the two SAPs): I frames have
+// the low bit clear, S frames end in 01 and U frames in 11.
+var (
+	llcSTypes = map[string]uint32{"rr": 0x01, "rnr": 0x05, "rej": 0x09}
+	llcUTypes = map[string]uint32{
+		"ui": 0x03, "ua": 0x63, "disc": 0x43, "dm": 0x0f, "sabme": 0x6f,
+		"test": 0xe3, "xid": 0xaf, "frmr": 0x87,
+	}
+)
+
+const (
+	llcSMask = 0x0f
+	llcUMask = 0xef // the poll/final bit aside
+)
+
+// llcFrame is "llc" (an 802.2 frame) or "llc NAME" (one of its frame
+// types).
+func (g *gen) llcFrame(n *nOther) frag {
+	name := strings.ToLower(n.name)
+	var sub, mask uint32
+	if n.has {
+		switch name {
+		case "i", "s", "u":
+		default:
+			var ok bool
+			if sub, ok = llcSTypes[name]; ok {
+				mask = llcSMask
+			} else if sub, ok = llcUTypes[name]; ok {
+				mask = llcUMask
+			} else {
+				g.fail("unknown LLC frame type %q: expected i, s, u, rr, rnr, rej, ui, ua, disc, dm, sabme, test, xid or frmr", n.name)
+			}
+		}
+	}
+	if g.linkType != LinkTypeEthernet {
+		g.fail("'llc' not supported for %s", linkName(g.linkType))
+	}
+	b := and(not(g.cmpGT(g.linkType16(), 2, etherMTU)), not(g.cmp(g.llc(0), 2, 0xffff)))
+	if !n.has {
+		return b
+	}
+	ctrl := g.llc(2)
+	switch name {
+	case "i":
+		return and(b, not(g.jump(load(ctrl, 1), opJSET, 1)))
+	case "s":
+		return and(b, g.mcmp(ctrl, 1, 1, 3))
+	case "u":
+		return and(b, g.mcmp(ctrl, 1, 3, 3))
+	}
+	return and(b, g.mcmp(ctrl, 1, sub, mask))
 }
 
 func (g *gen) broadcast(p int) frag {
 	switch p {
 	case qDefault, int(kwLink):
 		if g.linkType == LinkTypeEthernet {
-			return g.ehost([6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, dirDst)
+			return g.innerEther(g.ehost([6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, dirDst))
 		}
 		g.fail("not a broadcast link")
 	case int(kwIP):
@@ -738,7 +926,7 @@ func (g *gen) multicast(p int) frag {
 	switch p {
 	case qDefault, int(kwLink):
 		if g.linkType == LinkTypeEthernet {
-			return g.jump(load(g.hdr(0), 1), opJSET, 1)
+			return g.innerEther(g.jump(load(g.hdr(0), 1), opJSET, 1))
 		}
 		g.fail("link-layer multicast filters supported only on ethernet/FDDI/token ring/ARCNET/802.11/ATM LANE/Fibre Channel")
 	case int(kwIP):
@@ -884,7 +1072,116 @@ func (g *gen) pppoes(n *nOther) frag {
 	g.varHdr, g.varLinkType = g.varLinkPL, g.varLinkPL
 	g.offNL, g.offNLNoSnap = 0, 0
 	g.linkType = linkTypePPP
+	g.geneveRegs = nil
 	return b
+}
+
+// Geneve: the UDP port, the protocol type of Transparent Ethernet Bridging
+// (an Ethernet frame follows the Geneve header), and the largest VNI.
+const (
+	genevePort   = 6081
+	etherTEB     = 0x6558
+	geneveMaxVNI = 0xffffff
+)
+
+// geneve is "geneve [vni]": a UDP packet to the Geneve port, over IPv4 or
+// IPv6, whose Geneve header has version 0 (and the VNI). What follows
+// applies to the encapsulated packet, as after vlan: its offsets are
+// computed when the program runs, from the IP header length and the
+// Geneve options length, and it is taken for an Ethernet frame (its
+// protocol type is where an Ethernet type would be, at the end of an
+// inner Ethernet header if there is one). Like libpcap, which then does
+// not optimize the program, the program is left unoptimized.
+func (g *gen) geneve(n *nOther) frag {
+	if n.has && n.num > geneveMaxVNI {
+		g.fail("Geneve VNI %d greater than maximum %d", n.num, geneveMaxVNI)
+	}
+	b := or(g.geneveCheck(false, n), g.geneveCheck(true, n))
+
+	// A holds the offset of the UDP header less the constant part of the
+	// network layer's offset: add that part and the UDP header.
+	lt, hdr, pl := g.allocReg(), g.allocReg(), g.allocReg()
+	g.offsetRegs = append(g.offsetRegs, lt, hdr, pl)
+	head := g.newBlock()
+	head.stmts = []bpf.RawInstruction{
+		stmt(clsALU|aluAdd|srcK, g.offLinkPL+g.offNL+8), stmt(clsMISC|miscTAX, 0),
+		// The protocol type, 2 bytes in, is the inner type field unless
+		// an Ethernet header follows.
+		stmt(clsALU|aluAdd|srcK, 2), stmt(clsST, lt),
+		// The header is 8 bytes plus 4 times the options length.
+		stmt(clsLD|modeIND|sizeB, 0), stmt(clsALU|aluAnd|srcK, 0x3f), stmt(clsALU|aluMul|srcK, 4),
+		stmt(clsALU|aluAdd|srcK, 8), stmt(clsALU|aluAdd|srcX, 0), stmt(clsST, hdr),
+		stmt(clsLD|modeIND|sizeH, 2), stmt(clsLDX|modeMEM, hdr),
+	}
+	head.op, head.k = opJEQ, etherTEB
+	eth := g.newBlock()
+	eth.kind = bkConst
+	eth.stmts = []bpf.RawInstruction{
+		stmt(clsMISC|miscTXA, 0), stmt(clsALU|aluAdd|srcK, 12), stmt(clsST, lt),
+		stmt(clsALU|aluAdd|srcK, 2), stmt(clsMISC|miscTAX, 0),
+	}
+	payload := g.newBlock()
+	payload.kind = bkConst
+	payload.stmts = []bpf.RawInstruction{stmt(clsSTX, pl)}
+	head.succ = [2]*block{eth, payload}
+	eth.succ[0] = payload
+
+	g.linkType = LinkTypeEthernet
+	g.offLinkHdr, g.varHdr = 0, varPart{on: true, reg: hdr}
+	g.offLinkType, g.varLinkType = 0, varPart{on: true, reg: lt}
+	g.offLinkPL, g.varLinkPL = 0, varPart{on: true, reg: pl}
+	g.offNL = 0
+	g.geneveRegs = []uint32{hdr, pl}
+	g.noOptimize = true
+	return and(b, frag{entry: head, t: []exit{{payload, 0}}})
+}
+
+// geneveCheck tests for Geneve over IPv4 or IPv6 and leaves in A the
+// offset of the UDP header, less the constant part of the network layer's
+// offset.
+func (g *gen) geneveCheck(v6 bool, n *nOther) frag {
+	et := uint32(etherIP)
+	if v6 {
+		et = etherIPv6
+	}
+	b := and(g.linktype(et), g.portOp(v6, ipprotoUDP, dirDst, genevePort, genevePort))
+	field := func(off uint32, size int, v, mask uint32) frag {
+		var s []bpf.RawInstruction
+		if v6 {
+			s = load(g.nl(40+off), size)
+		} else {
+			s = append(g.loadIPHdrLen(), stmt(clsLD|modeIND|sizeCode(size), g.nl(off).k))
+		}
+		return g.jump(append(s, stmt(clsALU|aluAnd|srcK, mask)), opJEQ, v)
+	}
+	// Version 0, in the top 2 bits of the first byte.
+	b = and(b, field(8, 1, 0, 0xc0))
+	if n.has {
+		b = and(b, field(12, 4, n.num<<8, 0xffffff00))
+	}
+	var s []bpf.RawInstruction
+	if v6 {
+		if l := g.nl(0); l.v.on {
+			s = []bpf.RawInstruction{stmt(clsLDX|modeMEM, l.v.reg), stmt(clsLD|modeIMM, 40), stmt(clsALU|aluAdd|srcX, 0)}
+		} else {
+			s = []bpf.RawInstruction{stmt(clsLD|modeIMM, 40)}
+		}
+	} else {
+		s = append(g.loadIPHdrLen(), stmt(clsMISC|miscTXA, 0))
+	}
+	set := g.constant(true)
+	set.entry.stmts = s
+	return and(b, set)
+}
+
+// innerEther adds to a test of the Ethernet header, after geneve, that
+// the encapsulated packet has one.
+func (g *gen) innerEther(b frag) frag {
+	if g.geneveRegs == nil {
+		return b
+	}
+	s := []bpf.RawInstruction{stmt(clsLD|modeMEM, g.geneveRegs[0]), stmt(clsLDX|modeMEM, g.geneveRegs[1])}
+	return and(not(g.jump(s, opJEQ|srcX, 0)), b)
 }
 
 // protochainDepth is how many chained headers protochain follows. libpcap

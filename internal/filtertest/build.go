@@ -338,6 +338,12 @@ func geneve(vni uint32, frame []byte) []byte {
 	return cat([]byte{0, 0}, be16(0x6558), be32(vni<<8), frame)
 }
 
+// geneveHdr builds a Geneve header of the given version with options (a
+// multiple of 4 bytes), protocol type and VNI, followed by payload.
+func geneveHdr(version uint8, opts []byte, proto uint16, vni uint32, payload []byte) []byte {
+	return cat([]byte{version<<6 | uint8(len(opts)/4), 0}, be16(proto), be32(vni<<8), opts, payload)
+}
+
 // pad extends a frame with zero bytes to n bytes.
 func pad(b []byte, n int) []byte {
 	if len(b) >= n {

@@ -156,6 +156,39 @@ func networkPackets() []netPacket {
 	v4("geneve-vni1", ipv4("10.0.0.1", "10.0.0.2", protoUDP, udp(50000, 6081, geneve(1, inner))))
 	v4("geneve-vni7", ipv4("10.0.0.2", "10.0.0.1", protoUDP, udp(50001, 6081, geneve(7, inner))))
 	v6("geneve-vni1", ipv6("2001:db8::1", "2001:db8::2", protoUDP, udp(50000, 6081, geneve(1, inner))))
+	// Geneve with options (the header length varies), carrying a bare IP
+	// packet (no inner Ethernet header), with version 1, inside Geneve,
+	// and carrying VLAN-tagged, ARP, IPv6, 802.3 and broadcast frames.
+	opts := []byte{0x01, 0x02, 0x03, 0x01, 0xaa, 0xbb, 0xcc, 0xdd}
+	v4("geneve-opts-vni5", ipv4("10.0.0.1", "10.0.0.2", protoUDP, udp(50002, 6081, geneveHdr(0, opts, 0x6558, 5, inner))))
+	v4("geneve-ipv4-bare", ipv4("10.0.0.1", "10.0.0.2", protoUDP, udp(50003, 6081,
+		geneveHdr(0, nil, etherIPv4, 1, ipv4("10.9.0.1", "10.9.0.2", protoTCP, tcp(40000, 80, tcpSYN, nil, nil))))))
+	v4("geneve-opts-ipv6-bare", ipv4("10.0.0.1", "10.0.0.2", protoUDP, udp(50003, 6081,
+		geneveHdr(0, opts[:4], etherIPv6, 1, ipv6("2001:db8:9::1", "2001:db8:9::2", protoUDP, udp(5353, 53, nil))))))
+	v4("geneve-version1", ipv4("10.0.0.1", "10.0.0.2", protoUDP, udp(50004, 6081, geneveHdr(1, nil, 0x6558, 1, inner))))
+	v4("geneve-in-geneve", ipv4("10.0.0.1", "10.0.0.2", protoUDP, udp(50005, 6081, geneve(2,
+		ether(macB, macA, etherIPv4, ipv4("10.8.0.1", "10.8.0.2", protoUDP, udp(50006, 6081, geneve(1, inner))))))))
+	v4("geneve-vlan100", ipv4("10.0.0.1", "10.0.0.2", protoUDP, udp(50007, 6081, geneve(1,
+		ether(macB, macA, etherVLAN, vlanTag(0, false, 100, etherIPv4, ipv4("10.9.0.1", "10.9.0.2", protoTCP, tcp(40000, 80, tcpSYN, nil, nil))))))))
+	v4("geneve-arp-bcast", ipv4("10.0.0.1", "10.0.0.2", protoUDP, udp(50008, 6081, geneve(3,
+		ether(macBcast, macA, etherARP, arpPacket(1, macA, "10.9.0.1", [6]byte{}, "10.9.0.2"))))))
+	v4("geneve-llc-stp", ipv4("10.0.0.1", "10.0.0.2", protoUDP, udp(50009, 6081, geneve(1,
+		ether8023Frame(macSTP, macA, llc(0x42, 0x42, 0x03, stpBPDU()))))))
+	v4("geneve-srcport", ipv4("10.0.0.1", "10.0.0.2", protoUDP, udp(6081, 50000, geneve(1, inner))))
+	v4("geneve-frag-middle", ip4{src: "10.0.0.1", dst: "10.0.0.2", proto: protoUDP, id: 11, fragOff: 100}.build(udp(50000, 6081, geneve(1, inner))))
+	v6("geneve-opts-ipv6-mcast", ipv6("2001:db8::1", "2001:db8::2", protoUDP, udp(50010, 6081, geneveHdr(0, opts, 0x6558, 0xffffff,
+		ether(macMc6, macA, etherIPv6, ipv6("2001:db8:9::1", "ff02::fb", protoUDP, udp(5353, 5353, []byte("q"))))))))
+	// Geneve carrying the link-layer protocols that follow it in filters.
+	gnv := func(name string, frame []byte) {
+		v4("geneve-"+name, ipv4("10.0.0.1", "10.0.0.2", protoUDP, udp(50011, 6081, geneve(1, frame))))
+	}
+	gnvTCP := ipv4("10.9.0.1", "10.9.0.2", protoTCP, tcp(40000, 80, tcpSYN, nil, nil))
+	gnv("pppoes", ether(macB, macA, etherPPPoES, pppoeSession(0x11, 0x0021, gnvTCP)))
+	gnv("mpls", ether(macB, macA, etherMPLS, mplsStack([]uint32{100}, true, gnvTCP)))
+	gnv("decnet", ether(macB, macA, etherDECnet, cat(be16(8), []byte{0x02, 0x02, 0x04, 0x05, 0x28}, []byte{0, 0, 0})))
+	gnv("llc-i", ether8023Frame(macB, macA, cat([]byte{0x04, 0x05, 0x02, 0x04}, make([]byte, 12))))
+	gnv("isis-l1-lsp", ether8023Frame(macB, macA, llc(0xfe, 0xfe, 0x03, cat([]byte{0x83, 27, 1, 0, 18, 1, 0, 0}, make([]byte, 20)))))
+	v6("geneve-hbh", ipv6("2001:db8::1", "2001:db8::2", protoHopOpts, ext6(protoUDP, 0, udp(50000, 6081, geneve(1, inner)))))
 
 	// Address families meeting: IPv4 packets with addresses the tests name.
 	for _, h := range [][2]string{{"10.0.0.1", "10.0.0.2"}, {"192.168.1.10", "8.8.8.8"}, {"172.31.255.255", "172.16.0.0"}, {"10.1.2.3", "10.255.0.1"}} {
@@ -306,6 +339,14 @@ func ethernetEdge() []Packet {
 	vlan("vlan300-pppoes", etherVLAN, vlanTag(0, false, 300, etherPPPoES, pppoeSession(0x11, 0x0021, tcp80)))
 	add("vlan100-dhcp-bcast", macBcast, etherVLAN, vlanTag(0, false, 100, etherIPv4, ipv4("0.0.0.0", "255.255.255.255", protoUDP, udp(68, 67, make([]byte, 16)))))
 	vlan("vlan100-llc-stp", etherVLAN, vlanTag(0, false, 100, 38, llc(0x42, 0x42, 0x03, stpBPDU())))
+	dn := cat(be16(8), []byte{0x02, 0x02, 0x04, 0x05, 0x28}, []byte{0, 0, 0})
+	vlan("vlan100-decnet", etherVLAN, vlanTag(0, false, 100, etherDECnet, dn))
+	llcI := cat([]byte{0x04, 0x05, 0x02, 0x04}, make([]byte, 12))
+	vlan("vlan100-llc-i", etherVLAN, vlanTag(0, false, 100, uint16(len(llcI)), llcI))
+	csnp := llc(0xfe, 0xfe, 0x03, cat([]byte{0x83, 33, 1, 0, 24, 1, 0, 0}, make([]byte, 24)))
+	vlan("vlan100-isis-csnp", etherVLAN, vlanTag(0, false, 100, uint16(len(csnp)), csnp))
+	vlan("vlan100-geneve", etherVLAN, vlanTag(0, false, 100, etherIPv4, ipv4("10.0.0.1", "10.0.0.2", protoUDP, udp(50000, 6081,
+		geneve(1, ether(macB, macA, etherIPv4, ipv4("10.9.0.1", "10.9.0.2", protoTCP, tcp(40000, 80, tcpSYN, nil, nil))))))))
 	vlan("qinq-88a8-200-100-tcp80", etherQinQ, vlanTag(0, false, 200, etherVLAN, vlanTag(0, false, 100, etherIPv4, tcp80)))
 	vlan("qinq-9100-300-100-ipv6", etherQinQOld, vlanTag(0, false, 300, etherVLAN, vlanTag(0, false, 100, etherIPv6, udp6)))
 	vlan("qinq-8100-100-300-tcp80", etherVLAN, vlanTag(0, false, 100, etherVLAN, vlanTag(0, false, 300, etherIPv4, tcp80)))
@@ -325,6 +366,8 @@ func ethernetEdge() []Packet {
 	add("mpls-200-ipv6", macB, etherMPLS, mplsStack([]uint32{200}, true, udp6))
 	add("mpls-0-tcp80", macB, etherMPLS, mplsStack([]uint32{0}, true, tcp80))
 	add("mpls-no-bos", macB, etherMPLS, mplsStack([]uint32{100, 200}, false, tcp80))
+	add("mpls-100-geneve", macB, etherMPLS, mplsStack([]uint32{100}, true, ipv4("10.0.0.1", "10.0.0.2", protoUDP, udp(50000, 6081,
+		geneve(1, ether(macB, macA, etherIPv4, tcp80))))))
 	add("mpls-multicast-300", macB, etherMPLSMc, mplsStack([]uint32{300}, true, udp53))
 
 	// PPPoE.
@@ -389,6 +432,12 @@ func ethernetEdge() []Packet {
 	// 1.1024 is what "decnet host 1.1024" makes of 1.0: the node number
 	// overflows into the area.
 	add("decnet-short-2.0-1.0", macB, etherDECnet, cat(be16(8), []byte{0x02, 0x00, 0x08, 0x00, 0x04}, []byte{0, 0, 0}))
+	// Two pad bytes, and flags with more bits than the format: the
+	// filters look at neither.
+	add("decnet-short-self", macB, etherDECnet, cat(be16(8), []byte{0x02}, dn12, dn12, []byte{0, 0, 0}))
+	add("decnet-short-0.0", macB, etherDECnet, cat(be16(8), []byte{0x02}, []byte{0, 0}, dn12, []byte{0, 0, 0}))
+	add("decnet-short-pad2", macB, etherDECnet, cat(be16(10), []byte{0x82, 0, 0x02}, dn12, dn105, []byte{0, 0, 0}))
+	add("decnet-short-flags", macB, etherDECnet, cat(be16(8), []byte{0x8a}, dn105, dn12, []byte{0, 0, 0}))
 	add("decnet-long-padded", macB, etherDECnet, cat(be16(25), []byte{0x81, 0x06, 0, 0}, []byte{0xaa, 0, 4, 0}, dn105, []byte{0, 0},
 		[]byte{0xaa, 0, 4, 0}, dn12, []byte{0, 0, 0, 0, 0, 0}))
 
@@ -413,6 +462,9 @@ func ethernetEdge() []Packet {
 	s.cuts("eth/pppoes-tcp80", ether(macB, macA, etherPPPoES, pppoeSession(0x11, 0x0021, tcp80)), 14, 64, nil)
 	s.cuts("eth/arp", ether(macBcast, macA, etherARP, arpReq), 14, 42, nil)
 	s.cuts("eth/stp", ether8023Frame(macSTP, macA, llc(0x42, 0x42, 0x03, stpBPDU())), 12, 20, nil)
+	geneveOpts := ipv4("10.0.0.1", "10.0.0.2", protoUDP, udp(50002, 6081, geneveHdr(0, []byte{1, 2, 3, 1, 0, 0, 0, 0}, 0x6558, 5,
+		ether(macB, macA, etherIPv4, tcp80))))
+	s.cuts("eth/geneve-opts-tcp80", ether(macB, macA, etherIPv4, geneveOpts), 34, 104, nil)
 	s.cuts("eth/icmp-echo", ether(macB, macA, etherIPv4, ipv4("10.0.0.2", "10.0.0.1", protoICMP, icmp(8, 0, nil))), 34, 42, nil)
 	return s.pkts
 }
@@ -453,6 +505,7 @@ func cookedProtocols() []netPacket {
 		{"proto-sap-netbeui", 0x00f0, make([]byte, 12)},
 		{"proto-sap-iso-isis-l1-iih", 0x00fe, cat([]byte{0x83, 27, 1, 0, 15, 1, 0, 0}, make([]byte, 20))},
 		{"proto-sap-iso-isis-l2-lsp", 0x00fe, cat([]byte{0x83, 27, 1, 0, 20, 1, 0, 0}, make([]byte, 20))},
+		{"proto-sap-iso-isis-l2-psnp", 0x00fe, cat([]byte{0x83, 17, 1, 0, 27, 1, 0, 0}, make([]byte, 20))},
 		{"proto-sap-iso-clnp", 0x00fe, cat([]byte{0x81}, make([]byte, 20))},
 		{"proto-sap-iso-esis", 0x00fe, cat([]byte{0x82}, make([]byte, 20))},
 	}
