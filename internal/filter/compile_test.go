@@ -23,6 +23,12 @@ func TestMain(m *testing.M) {
 		}
 		return nil
 	}
+	lookupEther = func(name string) ([6]byte, bool) {
+		if strings.EqualFold(name, "gw1") {
+			return [6]byte{0x02, 0x11, 0x22, 0x33, 0x44, 0x55}, true
+		}
+		return [6]byte{}, false
+	}
 	os.Exit(m.Run())
 }
 

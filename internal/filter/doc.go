@@ -65,6 +65,7 @@
 // metadata, as libpcap does for a live capture. The scratch slots holding
 // the offsets after geneve are set to 0 at the start of the program (libpcap
 // reads them unset on the paths where geneve failed, which the kernel
-// refuses). Not supported: gateway, DECnet host names, Ethernet host names,
-// and the 802.11, ATM, SS7 and pflog fields.
+// refuses). Ethernet host names are looked up in /etc/ethers. Refused, as
+// libpcap built with IPv6 support refuses them: gateway and DECnet host
+// names. Not supported: the 802.11, ATM, SS7 and pflog fields.
 package filter

@@ -206,3 +206,47 @@ func resolveHost(name string) []netip.Addr {
 	}
 	return addrs
 }
+
+// lookupEther finds a host's Ethernet address in /etc/ethers; tests replace
+// it.
+var lookupEther = func(name string) ([6]byte, bool) { return etherByName("/etc/ethers", name) }
+
+// etherByName reads an ethers(5) file: lines of an Ethernet address and a
+// host name, "#" starting a comment. Names are matched case-insensitively.
+func etherByName(path, name string) ([6]byte, bool) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return [6]byte{}, false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.EqualFold(f[1], name) {
+			continue
+		}
+		if mac, ok := parseEtherAddr(f[0]); ok {
+			return mac, true
+		}
+	}
+	return [6]byte{}, false
+}
+
+// parseEtherAddr parses six hexadecimal bytes of one or two digits
+// separated by colons, as ethers(5) writes them.
+func parseEtherAddr(s string) ([6]byte, bool) {
+	var mac [6]byte
+	parts := strings.Split(s, ":")
+	if len(parts) != 6 {
+		return mac, false
+	}
+	for i, p := range parts {
+		v, err := strconv.ParseUint(p, 16, 8)
+		if err != nil || len(p) == 0 || len(p) > 2 {
+			return mac, false
+		}
+		mac[i] = byte(v)
+	}
+	return mac, true
+}

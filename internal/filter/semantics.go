@@ -664,7 +664,14 @@ func (g *gen) scode(n *nPrim) frag {
 	switch q.addr {
 	case qDefault, addrHost:
 		if q.proto == int(kwLink) {
-			g.fail("unknown ether host %q", name)
+			if g.linkType != LinkTypeEthernet {
+				g.fail("only ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel supports link-level host name")
+			}
+			mac, ok := lookupEther(name)
+			if !ok {
+				g.fail("unknown ether host %q", name)
+			}
+			return g.innerEther(g.ehost(mac, q.dir))
 		}
 		if q.proto == int(kwDecnet) {
 			g.fail("DECnet host names are not supported: expected an address AREA.NODE, got %q", name)
@@ -741,7 +748,9 @@ func (g *gen) scode(n *nPrim) frag {
 		}
 		return g.ports(real, q.dir, lo, hi)
 	case addrGateway:
-		g.fail("'gateway' is not supported")
+		// libpcap built with IPv6 support, as every distribution builds
+		// it, refuses gateway.
+		g.fail("'gateway' not supported in this configuration")
 	case addrProto, addrProtochain:
 		var v uint32
 		switch q.proto {
