@@ -103,19 +103,7 @@ func (h *Handle) Dispatch(cnt int, fn func(data []byte, ci CaptureInfo)) (int, e
 // error, BreakLoop or Close), like pcap_loop. It returns the number of
 // packets delivered and why it stopped: nil when cnt was reached.
 func (h *Handle) Loop(cnt int, fn func(data []byte, ci CaptureInfo)) (int, error) {
-	total := 0
-	for cnt <= 0 || total < cnt {
-		want := 0
-		if cnt > 0 {
-			want = cnt - total
-		}
-		n, err := h.Dispatch(want, fn)
-		total += n
-		if err != nil {
-			return total, err
-		}
-	}
-	return total, nil
+	return loop(cnt, h.Dispatch, fn)
 }
 
 // BreakLoop makes the current or next Dispatch, Loop or read return

@@ -270,20 +270,14 @@ func (d *FileDumper) Dump(data []byte, ci CaptureInfo) {
 	}
 	if d.packets > 0 {
 		rotate := d.opts.MaxBytes > 0 && d.size+rec+d.trailer > d.opts.MaxBytes
-		if d.opts.Interval > 0 {
-			t := ci.Timestamp
-			if t.IsZero() {
-				t = d.now()
-			}
-			if t.Sub(d.start) >= d.opts.Interval {
-				rotate = true
-			}
+		t := ci.Timestamp
+		if t.IsZero() && (rotate || d.opts.Interval > 0) {
+			t = d.now()
+		}
+		if d.opts.Interval > 0 && t.Sub(d.start) >= d.opts.Interval {
+			rotate = true
 		}
 		if rotate {
-			t := ci.Timestamp
-			if t.IsZero() {
-				t = d.now()
-			}
 			if err := d.rotate(t); err != nil {
 				d.err = err
 				return

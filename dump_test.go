@@ -34,7 +34,7 @@ func readSavefile(t testing.TB, path string) ([]savedPacket, []NgInterface) {
 		next   func() ([]byte, CaptureInfo, error)
 		ifaces func() []NgInterface
 	)
-	if len(raw) >= 4 && binary.LittleEndian.Uint32(raw) == pcapngMagic {
+	if len(raw) >= 4 && binary.LittleEndian.Uint32(raw) == ngBlockSHB {
 		r, err := NewNgReader(bytes.NewReader(raw))
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)

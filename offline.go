@@ -40,10 +40,6 @@ const (
 	offlineClosed = 2
 )
 
-// pcapngMagic is the block type of a pcapng Section Header Block, the same
-// in either byte order.
-const pcapngMagic = 0x0a0d0d0a
-
 // OfflineHandle reads packets from a savefile, pcap or pcapng, with the
 // methods of a live Handle (pcap_open_offline's handle).
 //
@@ -98,7 +94,7 @@ func OpenOfflineReader(r io.Reader) (*OfflineHandle, error) {
 	}
 	in := io.MultiReader(bytes.NewReader(magic[:]), r)
 	h := &OfflineHandle{}
-	if binary.LittleEndian.Uint32(magic[:]) == pcapngMagic {
+	if binary.LittleEndian.Uint32(magic[:]) == ngBlockSHB {
 		ng, err := NewNgReader(in)
 		if err != nil {
 			return nil, err
@@ -165,13 +161,20 @@ func (h *OfflineHandle) Dispatch(cnt int, fn func(data []byte, ci CaptureInfo)) 
 // why it stopped: nil when cnt was reached, io.EOF at the end of the file,
 // ErrBreak, ErrClosed or a read error.
 func (h *OfflineHandle) Loop(cnt int, fn func(data []byte, ci CaptureInfo)) (int, error) {
+	return loop(cnt, h.Dispatch, fn)
+}
+
+// loop calls dispatch until cnt packets have been delivered (cnt <= 0:
+// until it fails), as pcap_loop does with pcap_dispatch, and returns the
+// number delivered and the error that stopped it.
+func loop(cnt int, dispatch func(int, func([]byte, CaptureInfo)) (int, error), fn func([]byte, CaptureInfo)) (int, error) {
 	total := 0
 	for cnt <= 0 || total < cnt {
 		want := 0
 		if cnt > 0 {
 			want = cnt - total
 		}
-		n, err := h.Dispatch(want, fn)
+		n, err := dispatch(want, fn)
 		total += n
 		if err != nil {
 			return total, err
@@ -188,11 +191,7 @@ func (h *OfflineHandle) BreakLoop() { h.stop.Or(offlineBreak) }
 // ReadPacketData returns the next packet that passes the filter as a copy
 // the caller owns, or io.EOF at the end of the file.
 func (h *OfflineHandle) ReadPacketData() ([]byte, CaptureInfo, error) {
-	data, ci, err := h.ZeroCopyReadPacketData()
-	if err != nil {
-		return nil, ci, err
-	}
-	return append([]byte(nil), data...), ci, nil
+	return copyPacket(h.ZeroCopyReadPacketData())
 }
 
 // ZeroCopyReadPacketData returns the next packet that passes the filter

@@ -621,13 +621,28 @@ func TestOfflineAllocs(t *testing.T) {
 // Dispatch; ns/packet is the figure to compare with pcap_dispatch over
 // pcap_open_offline.
 func BenchmarkOfflineDispatch(b *testing.B) {
+	benchmarkOfflineDispatch(b, "bench.pcap", func(f io.Writer) (benchWriter, error) {
+		return NewWriter(f, LinkTypeEthernet, 0, WithBufferSize(1<<20))
+	})
+}
+
+// benchWriter is what the savefile benchmarks need of NewWriter's and
+// NewNgWriter's writers.
+type benchWriter interface {
+	WritePacket(ci CaptureInfo, data []byte) error
+	Close() error
+}
+
+// benchmarkOfflineDispatch writes a file of 1,000,000 64-byte packets with
+// the writer newWriter makes and reads it with OpenOffline and Dispatch.
+func benchmarkOfflineDispatch(b *testing.B, name string, newWriter func(io.Writer) (benchWriter, error)) {
 	const npkts = 1000000
-	path := filepath.Join(b.TempDir(), "bench.pcap")
+	path := filepath.Join(b.TempDir(), name)
 	f, err := os.Create(path)
 	if err != nil {
 		b.Fatal(err)
 	}
-	w, err := NewWriter(f, LinkTypeEthernet, 0, WithBufferSize(1<<20))
+	w, err := newWriter(f)
 	if err != nil {
 		b.Fatal(err)
 	}

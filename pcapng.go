@@ -13,7 +13,7 @@ import (
 
 // pcapng block types, option codes and limits (draft-ietf-opsawg-pcapng).
 const (
-	ngBlockSHB = 0x0A0D0D0A // Section Header Block
+	ngBlockSHB = 0x0A0D0D0A // Section Header Block: a palindrome, the same in either byte order
 	ngBlockIDB = 1          // Interface Description Block
 	ngBlockOPB = 2          // Packet Block (obsolete)
 	ngBlockSPB = 3          // Simple Packet Block
@@ -50,9 +50,6 @@ const (
 	// ngDefaultTSResol is the if_tsresol an interface without the
 	// option has: microseconds.
 	ngDefaultTSResol = 6
-
-	ngReadChunk   = 1 << 20  // reads of the input are up to this large
-	ngInitialRead = 64 << 10 // first buffer; grows as the input delivers
 )
 
 // NgInterface describes an interface of a pcapng file: its Interface
@@ -193,7 +190,7 @@ func (c *ngClock) time(ticks uint64) time.Time {
 
 // ticks converts a time to the interface's units; times before the epoch
 // (after the offset) are written as 0. The writer allows only resolutions
-// of at most nanoseconds, so mul is unused here and div is the number of
+// of at most nanoseconds, so div is 1 here and mul is the number of
 // nanoseconds per tick.
 func (c *ngClock) ticks(t time.Time) uint64 {
 	sec := t.Unix() - c.offset
@@ -619,7 +616,7 @@ type NgReader struct {
 	rerr  error // error of the last read from r
 	err   error // sticky format error
 
-	be     bool // current section is big-endian
+	endian // the current section's byte order
 	ifaces []NgInterface
 	clocks []ngClock // per interface, as ifaces
 	first  int       // index in ifaces of the current section's interface 0
@@ -641,7 +638,7 @@ type NgSection struct {
 // and Snaplen describe interface 0. A file without interfaces is read as
 // one without packets.
 func NewNgReader(r io.Reader) (*NgReader, error) {
-	nr := &NgReader{r: r, buf: make([]byte, 0, ngInitialRead)}
+	nr := &NgReader{r: r, buf: make([]byte, 0, readerInitialBuf)}
 	nr.buf = nr.buf[:cap(nr.buf)]
 	if err := nr.fill(4); err != nil {
 		if err == io.EOF {
@@ -705,12 +702,7 @@ func (r *NgReader) Sections() []NgSection {
 
 // ReadPacketData returns the next packet in a new slice.
 func (r *NgReader) ReadPacketData() ([]byte, CaptureInfo, error) {
-	var ci CaptureInfo
-	data, _, err := r.readPacket(&ci)
-	if err != nil {
-		return nil, ci, err
-	}
-	return append([]byte(nil), data...), ci, nil
+	return copyPacket(r.ZeroCopyReadPacketData())
 }
 
 // ZeroCopyReadPacketData returns the next packet. The data points into the
@@ -816,27 +808,6 @@ func (r *NgReader) truncated(off int64, msg string) error {
 	return &FormatError{Format: "pcapng", Offset: off, Msg: "truncated: " + msg, Err: io.ErrUnexpectedEOF}
 }
 
-func (r *NgReader) u16(b []byte) uint16 {
-	if r.be {
-		return binary.BigEndian.Uint16(b)
-	}
-	return binary.LittleEndian.Uint16(b)
-}
-
-func (r *NgReader) u32(b []byte) uint32 {
-	if r.be {
-		return binary.BigEndian.Uint32(b)
-	}
-	return binary.LittleEndian.Uint32(b)
-}
-
-func (r *NgReader) u64(b []byte) uint64 {
-	if r.be {
-		return binary.BigEndian.Uint64(b)
-	}
-	return binary.LittleEndian.Uint64(b)
-}
-
 // offset returns the file offset of the next unconsumed byte.
 func (r *NgReader) offset() int64 { return r.base + int64(r.start) }
 
@@ -864,9 +835,9 @@ func (r *NgReader) block() (uint32, []byte, error) {
 		}
 		switch m := binary.LittleEndian.Uint32(h[8:]); m {
 		case ngByteOrderMagic:
-			r.be = false
+			r.big = false
 		case bits.ReverseBytes32(ngByteOrderMagic):
-			r.be = true
+			r.big = true
 		default:
 			return 0, nil, ngError(off+8, "unknown byte-order magic 0x%08x", m)
 		}
@@ -905,8 +876,8 @@ func (r *NgReader) fill(n int) error {
 		return r.rerr
 	}
 	// Move what is left to the front, growing the buffer towards
-	// ngReadChunk while the input keeps delivering.
-	if len(r.buf) < ngReadChunk && r.total >= int64(len(r.buf)) {
+	// readerChunk while the input keeps delivering.
+	if len(r.buf) < readerChunk && r.total >= int64(len(r.buf)) {
 		r.grow()
 	} else if r.start > 0 {
 		copy(r.buf, r.buf[r.start:r.end])
@@ -963,7 +934,7 @@ func (r *NgReader) control(typ uint32, b []byte, off int64) error {
 		if major != 1 || (minor != 0 && minor != 2) {
 			return ngError(off+12, "unsupported pcapng version %d.%d", major, minor)
 		}
-		sec := NgSection{BigEndian: r.be}
+		sec := NgSection{BigEndian: r.big}
 		err := r.options(b[24:len(b)-4], off+24, func(code uint16, v []byte, _ int64) error {
 			switch code {
 			case ngOptSHBHardware:

@@ -69,7 +69,7 @@ func FuzzNgReader(f *testing.F) {
 				t.Fatalf("packet %d: %d bytes, %+v", n, len(data), ci)
 			}
 		}
-		if c := cap(r.buf); c > max(ngInitialRead, 2*len(in)) {
+		if c := cap(r.buf); c > max(readerInitialBuf, 2*len(in)) {
 			t.Fatalf("buffer of %d bytes for %d bytes of input", c, len(in))
 		}
 		_ = r.Interfaces()

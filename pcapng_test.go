@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -804,7 +802,7 @@ func TestNgReaderLengthClaims(t *testing.T) {
 	if !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("error %v", err)
 	}
-	if cap(r.buf) > ngInitialRead {
+	if cap(r.buf) > readerInitialBuf {
 		t.Errorf("buffer grew to %d for a %d-byte file", cap(r.buf), len(f.b))
 	}
 }
@@ -941,39 +939,7 @@ func BenchmarkNgReader(b *testing.B) {
 // BenchmarkNgOfflineDispatch reads a pcapng file of 1,000,000 64-byte
 // packets with OfflineHandle.Dispatch (compare BenchmarkOfflineDispatch).
 func BenchmarkNgOfflineDispatch(b *testing.B) {
-	const npkts = 1000000
-	path := filepath.Join(b.TempDir(), "bench.pcapng")
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := NewNgWriter(f, LinkTypeEthernet, 0, WithBufferSize(1<<20))
-	if err != nil {
-		b.Fatal(err)
-	}
-	data := testPayload(64, 0)
-	ts := time.Unix(1700000000, 0)
-	for i := 0; i < npkts; i++ {
-		w.WritePacket(CaptureInfo{Timestamp: ts.Add(time.Duration(i) * time.Microsecond), Length: 64}, data)
-	}
-	if err := w.Close(); err != nil {
-		b.Fatal(err)
-	}
-	f.Close()
-	var bytesSeen int
-	fn := func(data []byte, ci CaptureInfo) { bytesSeen += len(data) }
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		h, err := OpenOffline(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		n, err := h.Dispatch(-1, fn)
-		if n != npkts || err != nil {
-			b.Fatal(n, err)
-		}
-		h.Close()
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/npkts, "ns/packet")
+	benchmarkOfflineDispatch(b, "bench.pcapng", func(f io.Writer) (benchWriter, error) {
+		return NewNgWriter(f, LinkTypeEthernet, 0, WithBufferSize(1<<20))
+	})
 }

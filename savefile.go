@@ -240,7 +240,7 @@ type Reader struct {
 	base  int64 // file offset of buf[0]
 	empty int   // consecutive reads that returned nothing
 
-	big      bool // the file is big-endian
+	endian   // the file's byte order
 	nano     bool
 	hdrLen   int    // record header length
 	swapLens int8   // 0: caplen then len; 1: swapped; 2: swapped when caplen > len
@@ -251,11 +251,6 @@ type Reader struct {
 	version  [2]uint16
 	err      error // a sticky error
 }
-
-const (
-	readerInitialBuf = 64 << 10
-	readerChunk      = 1 << 20
-)
 
 // NewReader reads the file header of a pcap savefile from r and returns a
 // Reader for its packets. A file that is not a pcap savefile, or whose
@@ -335,20 +330,6 @@ func newReader(r io.Reader, bufSize int) (*Reader, error) {
 	return pr, nil
 }
 
-func (r *Reader) u16(b []byte) uint16 {
-	if r.big {
-		return binary.BigEndian.Uint16(b)
-	}
-	return binary.LittleEndian.Uint16(b)
-}
-
-func (r *Reader) u32(b []byte) uint32 {
-	if r.big {
-		return binary.BigEndian.Uint32(b)
-	}
-	return binary.LittleEndian.Uint32(b)
-}
-
 // LinkType returns the file's link type, without the FCS bits.
 func (r *Reader) LinkType() LinkType { return r.linkType }
 
@@ -375,12 +356,7 @@ func (r *Reader) Version() (major, minor int) { return int(r.version[0]), int(r.
 // ReadPacketData returns the next packet as a copy the caller owns, or
 // io.EOF at the end of the file.
 func (r *Reader) ReadPacketData() ([]byte, CaptureInfo, error) {
-	var ci CaptureInfo
-	data, err := r.next(&ci)
-	if err != nil {
-		return nil, ci, err
-	}
-	return append([]byte(nil), data...), ci, nil
+	return copyPacket(r.ZeroCopyReadPacketData())
 }
 
 // ZeroCopyReadPacketData returns the next packet without copying it: the

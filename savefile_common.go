@@ -1,6 +1,9 @@
 package pcap
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 // WriterOption sets an optional property of a savefile writer (NewWriter,
 // NewNgWriter).
@@ -92,6 +95,21 @@ func (e *FormatError) Error() string {
 // Unwrap returns Err.
 func (e *FormatError) Unwrap() error { return e.Err }
 
+// The buffers of the savefile readers (Reader, NgReader).
+const (
+	readerInitialBuf = 64 << 10 // first buffer; grows as the input delivers
+	readerChunk      = 1 << 20  // reads of the input are up to this large
+)
+
+// copyPacket turns what a ZeroCopyReadPacketData returned into what
+// ReadPacketData returns: the data in a slice the caller owns.
+func copyPacket(data []byte, ci CaptureInfo, err error) ([]byte, CaptureInfo, error) {
+	if err != nil {
+		return nil, ci, err
+	}
+	return append([]byte(nil), data...), ci, nil
+}
+
 // packetSource is a savefile reader an OfflineHandle reads from.
 type packetSource interface {
 	// readPacket returns the next packet, filling *ci. data stays valid
@@ -104,4 +122,30 @@ type packetSource interface {
 	LinkType() LinkType
 	// Snaplen is the snapshot length of the file (of its first interface).
 	Snaplen() int
+}
+
+// endian reads the integers of a savefile in its byte order.
+type endian struct {
+	big bool // big-endian
+}
+
+func (e endian) u16(b []byte) uint16 {
+	if e.big {
+		return binary.BigEndian.Uint16(b)
+	}
+	return binary.LittleEndian.Uint16(b)
+}
+
+func (e endian) u32(b []byte) uint32 {
+	if e.big {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+func (e endian) u64(b []byte) uint64 {
+	if e.big {
+		return binary.BigEndian.Uint64(b)
+	}
+	return binary.LittleEndian.Uint64(b)
 }

@@ -58,7 +58,7 @@ func FuzzReader(f *testing.F) {
 		}
 		// The same through an OfflineHandle (pcap files only: pcapng has
 		// its own fuzz targets).
-		if len(data) >= 4 && binary.LittleEndian.Uint32(data) == pcapngMagic {
+		if len(data) >= 4 && binary.LittleEndian.Uint32(data) == ngBlockSHB {
 			return
 		}
 		h, err := OpenOfflineReader(bytes.NewReader(data))

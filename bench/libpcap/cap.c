@@ -36,7 +36,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "frame.h"
+#include "counter.h"
 
 /* Why the measured phase ended. */
 enum end_reason {
@@ -58,17 +58,6 @@ struct options {
 	long long idle_ms;
 	long long limit_ms;
 	const char *write; /* -w FILE, or NULL */
-};
-
-/* Per-packet bookkeeping, touched only by the capturing thread. */
-struct counter {
-	uint64_t last_seq; /* count - 1 */
-	uint64_t captured; /* benchmark frames */
-	uint64_t other;    /* any other packet */
-	uint64_t out_of_order;
-	uint64_t prev; /* sequence number of the previous benchmark frame */
-	int have_prev;
-	int done;
 };
 
 /* State shared between the capturing thread and the watchdog. */
@@ -202,24 +191,6 @@ static void parse_flags(int argc, char **argv, struct options *o)
 			die("invalid -mode %s: use lower-case letters, digits, '-' and '_'", o->mode);
 	if (o->ring > 0x7fffffffLL || o->snaplen > 0x7fffffffLL || o->timeout_ms > 0x7fffffffLL)
 		die("-ring, -snaplen and -timeout-ms must fit in an int");
-}
-
-static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
-{
-	struct counter *c = (struct counter *)user;
-	uint64_t seq;
-
-	if (!bench_frame_seq(bytes, h->caplen, &seq)) {
-		c->other++;
-		return;
-	}
-	c->captured++;
-	if (c->have_prev && seq <= c->prev)
-		c->out_of_order++;
-	c->prev = seq;
-	c->have_prev = 1;
-	if (seq == c->last_seq)
-		c->done = 1;
 }
 
 /* The counter and the dump file, for on_packet_dump. */

@@ -21,17 +21,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "frame.h"
-
-struct counter {
-	uint64_t last_seq;
-	uint64_t captured;
-	uint64_t other;
-	uint64_t out_of_order;
-	uint64_t prev;
-	int have_prev;
-	int done;
-};
+#include "counter.h"
 
 static void die(const char *msg, const char *arg)
 {
@@ -58,24 +48,6 @@ static void usage(int64_t *cpu, int64_t *sys, long *faults)
 	*sys = (int64_t)ru.ru_stime.tv_sec * 1000000000 + (int64_t)ru.ru_stime.tv_usec * 1000;
 	*cpu = (int64_t)ru.ru_utime.tv_sec * 1000000000 + (int64_t)ru.ru_utime.tv_usec * 1000 + *sys;
 	*faults = ru.ru_minflt;
-}
-
-static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
-{
-	struct counter *c = (struct counter *)user;
-	uint64_t seq;
-
-	if (!bench_frame_seq(bytes, h->caplen, &seq)) {
-		c->other++;
-		return;
-	}
-	c->captured++;
-	if (c->have_prev && seq <= c->prev)
-		c->out_of_order++;
-	c->prev = seq;
-	c->have_prev = 1;
-	if (seq == c->last_seq)
-		c->done = 1;
 }
 
 int main(int argc, char **argv)

@@ -17,9 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/purecap/pcap"
@@ -52,7 +50,7 @@ func main() {
 func run(file string, count uint64, mode string) (capture.Result, error) {
 	c := capture.NewCounter(count)
 	fn := func(data []byte, _ pcap.CaptureInfo) { c.Packet(data) }
-	cpu0, sys0, flt0, err := usage()
+	cpu0, sys0, flt0, err := capture.CPUTime()
 	if err != nil {
 		return capture.Result{}, err
 	}
@@ -72,7 +70,7 @@ func run(file string, count uint64, mode string) (capture.Result, error) {
 		}
 	}
 	wall := time.Since(t0)
-	cpu1, sys1, flt1, err := usage()
+	cpu1, sys1, flt1, err := capture.CPUTime()
 	if err != nil {
 		return capture.Result{}, err
 	}
@@ -92,18 +90,8 @@ func run(file string, count uint64, mode string) (capture.Result, error) {
 		r.End = capture.EndComplete
 	}
 	if c.Captured > 0 {
-		r.CPUNsPerPkt = math.Round(float64(r.CPUNs)/float64(c.Captured)*100) / 100
-		r.WallNsPerPkt = math.Round(float64(r.WallNs)/float64(c.Captured)*100) / 100
+		r.CPUNsPerPkt = capture.PerPacket(r.CPUNs, c.Captured)
+		r.WallNsPerPkt = capture.PerPacket(r.WallNs, c.Captured)
 	}
 	return r, nil
-}
-
-// usage returns the CPU time used so far (user + system), its system part
-// and the number of minor page faults.
-func usage() (cpu, sys time.Duration, faults int64, err error) {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0, 0, 0, fmt.Errorf("getrusage: %w", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), time.Duration(ru.Stime.Nano()), ru.Minflt, nil
 }

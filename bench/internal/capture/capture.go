@@ -201,7 +201,7 @@ func Run(name string, o Options, open Opener, in io.Reader, out io.Writer) error
 // measure runs the measured phase: it polls src until the run is complete,
 // idle or out of time.
 func measure(o Options, c *Counter, src Source) (Result, error) {
-	cpu0, sys0, flt0, err := cpuTime()
+	cpu0, sys0, flt0, err := CPUTime()
 	if err != nil {
 		return Result{}, err
 	}
@@ -231,7 +231,7 @@ func measure(o Options, c *Counter, src Source) (Result, error) {
 		}
 	}
 	stop := time.Now()
-	cpu1, sys1, flt1, err := cpuTime()
+	cpu1, sys1, flt1, err := CPUTime()
 	if err != nil {
 		return Result{}, err
 	}
@@ -252,21 +252,21 @@ func measure(o Options, c *Counter, src Source) (Result, error) {
 		WallNs:      int64(stop.Sub(start)),
 	}
 	if c.Captured > 0 {
-		r.CPUNsPerPkt = perPacket(r.CPUNs, c.Captured)
-		r.WallNsPerPkt = perPacket(r.WallNs, c.Captured)
+		r.CPUNsPerPkt = PerPacket(r.CPUNs, c.Captured)
+		r.WallNsPerPkt = PerPacket(r.WallNs, c.Captured)
 	}
 	return r, nil
 }
 
-// perPacket returns ns/n rounded to two decimals, as the libpcap capturer
+// PerPacket returns ns/n rounded to two decimals, as the libpcap capturer
 // prints it.
-func perPacket(ns int64, n uint64) float64 {
+func PerPacket(ns int64, n uint64) float64 {
 	return math.Round(float64(ns)/float64(n)*100) / 100
 }
 
-// cpuTime returns the user plus system CPU time used so far by the process,
+// CPUTime returns the user plus system CPU time used so far by the process,
 // the system part of it, and the number of minor page faults.
-func cpuTime() (cpu, sys time.Duration, faults int64, err error) {
+func CPUTime() (cpu, sys time.Duration, faults int64, err error) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0, 0, 0, fmt.Errorf("getrusage: %w", err)
