@@ -434,10 +434,10 @@ var ngZero [4]byte
 // of a Dispatch callback: h.Dispatch(-1, w.Dump). Its first error is kept
 // and returned by Flush, Close and Err; packets after it are dropped.
 func (w *NgWriter) Dump(data []byte, ci CaptureInfo) {
-	if w.err != nil || w.closed {
+	if w.err != nil {
 		return
 	}
-	if err := w.WritePacketInterface(0, ci, data); err != nil && w.err == nil {
+	if err := w.WritePacketInterface(0, ci, data); err != nil {
 		w.err = err
 	}
 }

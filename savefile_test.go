@@ -611,3 +611,30 @@ func BenchmarkWriterWritePacket(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// TestDumpAfterClose checks that a packet dumped into a closed writer is
+// reported by Err rather than dropped without a word.
+func TestDumpAfterClose(t *testing.T) {
+	type dumper interface {
+		Dump([]byte, CaptureInfo)
+		Close() error
+		Err() error
+	}
+	makers := map[string]func(io.Writer) (dumper, error){
+		"pcap":   func(w io.Writer) (dumper, error) { return NewWriter(w, LinkTypeEthernet, 0) },
+		"pcapng": func(w io.Writer) (dumper, error) { return NewNgWriter(w, LinkTypeEthernet, 0) },
+	}
+	for name, mk := range makers {
+		w, err := mk(io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		w.Dump(make([]byte, 60), CaptureInfo{Timestamp: time.Unix(1, 0), Length: 60})
+		if err := w.Err(); !errors.Is(err, ErrClosed) {
+			t.Errorf("%s: Err after a Dump on a closed writer = %v, want ErrClosed", name, err)
+		}
+	}
+}
