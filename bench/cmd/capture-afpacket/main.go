@@ -62,7 +62,7 @@ func (s *source) Poll() (int, error) {
 		if err != nil {
 			return n, err
 		}
-		s.c.Packet(data)
+		s.c.Count(capture.Seq(data))
 		n++
 	}
 	return n, nil

@@ -41,7 +41,7 @@ func open(o capture.Options, c *capture.Counter) (capture.Source, error) {
 		h.Close()
 		return nil, fmt.Errorf("got TPACKET version %v, want V3", v)
 	}
-	s := &source{h: h, fn: func(data []byte, _ pcap.CaptureInfo) { c.Packet(data) }}
+	s := &source{h: h, fn: func(data []byte, _ pcap.CaptureInfo) { c.Count(capture.Seq(data)) }}
 	switch {
 	case o.Write == "" && o.Variant == "":
 	case o.Write != "" && o.Variant == "":
@@ -50,13 +50,13 @@ func open(o capture.Options, c *capture.Counter) (capture.Source, error) {
 		}
 		s.fn = func(data []byte, ci pcap.CaptureInfo) {
 			s.w.Dump(data, ci)
-			c.Packet(data)
+			c.Count(capture.Seq(data))
 		}
 	case o.Write != "" && o.Variant == "dumper":
 		s.d, err = pcap.NewFileDumper(o.Write, h.LinkType(), h.SnapLen(), pcap.DumperOptions{})
 		s.fn = func(data []byte, ci pcap.CaptureInfo) {
 			s.d.Dump(data, ci)
-			c.Packet(data)
+			c.Count(capture.Seq(data))
 		}
 	default:
 		err = fmt.Errorf("unknown -variant %q (with -w: none or dumper)", o.Variant)

@@ -49,7 +49,7 @@ func main() {
 
 func run(file string, count uint64, mode string) (capture.Result, error) {
 	c := capture.NewCounter(count)
-	fn := func(data []byte, _ pcap.CaptureInfo) { c.Packet(data) }
+	fn := func(data []byte, _ pcap.CaptureInfo) { c.Count(capture.Seq(data)) }
 	cpu0, sys0, flt0, err := capture.CPUTime()
 	if err != nil {
 		return capture.Result{}, err

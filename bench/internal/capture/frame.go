@@ -54,9 +54,16 @@ func NewCounter(count uint64) *Counter {
 	return &Counter{lastSeq: count - 1}
 }
 
-// Packet accounts for one captured packet.
+// Packet accounts for one captured packet. A capturer's callback calls
+// Count(Seq(data)) instead, which the compiler inlines into it, so that it
+// makes one function call per packet as the C capturer does.
 func (c *Counter) Packet(data []byte) {
-	seq, ok := Seq(data)
+	c.Count(Seq(data))
+}
+
+// Count accounts for one captured packet: a benchmark frame with sequence
+// number seq if ok, another packet if not (see Seq).
+func (c *Counter) Count(seq uint64, ok bool) {
 	if !ok {
 		c.Other++
 		return
