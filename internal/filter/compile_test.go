@@ -180,14 +180,7 @@ func TestVerdicts(t *testing.T) {
 		{"portrange 70-90", tcp80, true},
 	}
 	for _, c := range cases {
-		prog, err := Compile(LinkTypeEthernet, 0, c.expr)
-		if err != nil {
-			t.Fatalf("%q: %v", c.expr, err)
-		}
-		checkProgram(t, prog)
-		if got := run(prog, c.pkt, len(c.pkt), meta{}) != 0; got != c.want {
-			t.Errorf("%q accepts % x: %v, want %v\n%s", c.expr, c.pkt, got, c.want, disasm(prog))
-		}
+		expectVerdict(t, c.expr, c.pkt, c.want)
 	}
 }
 
@@ -302,5 +295,19 @@ func TestDeepNesting(t *testing.T) {
 	// Long chains of "not" recurse too.
 	if _, err := Compile(LinkTypeEthernet, 0, strings.Repeat("not ", 5000)+"tcp"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// expectVerdict compiles expr for Ethernet, checks the program is valid
+// and that it accepts pkt (a whole packet) exactly when want says so.
+func expectVerdict(t *testing.T, expr string, pkt []byte, want bool) {
+	t.Helper()
+	prog, err := Compile(LinkTypeEthernet, 0, expr)
+	if err != nil {
+		t.Fatalf("%q: %v", expr, err)
+	}
+	checkProgram(t, prog)
+	if got := run(prog, pkt, len(pkt), meta{}) != 0; got != want {
+		t.Errorf("%q accepts % x: %v, want %v\n%s", expr, pkt, got, want, disasm(prog))
 	}
 }

@@ -92,14 +92,7 @@ func TestLLCISISDECnetGeneveVerdicts(t *testing.T) {
 		{"udp port 6081 and not geneve 2", gnv, true},
 	}
 	for _, c := range cases {
-		prog, err := Compile(LinkTypeEthernet, 0, c.expr)
-		if err != nil {
-			t.Fatalf("%q: %v", c.expr, err)
-		}
-		checkProgram(t, prog)
-		if got := run(prog, c.pkt, len(c.pkt), meta{}) != 0; got != c.want {
-			t.Errorf("%q accepts % x: %v, want %v\n%s", c.expr, c.pkt, got, c.want, disasm(prog))
-		}
+		expectVerdict(t, c.expr, c.pkt, c.want)
 	}
 }
 
