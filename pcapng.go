@@ -358,20 +358,36 @@ func (w *NgWriter) WritePacket(ci CaptureInfo, data []byte) error {
 	return w.WritePacketInterface(0, ci, data)
 }
 
+// iface returns interface id, or nil when nothing can be written for it
+// (ifaceErr says why). It is small enough to be inlined on the per-packet
+// path.
+func (w *NgWriter) iface(id int) *ngWriterIface {
+	if w.closed || w.err != nil || uint(id) >= uint(len(w.ifaces)) {
+		return nil
+	}
+	return &w.ifaces[id]
+}
+
+// ifaceErr says why iface returned nil: the writer is closed, has failed,
+// or has no interface id.
+func (w *NgWriter) ifaceErr(id int) error {
+	switch {
+	case w.closed:
+		return ErrClosed
+	case w.err != nil:
+		return w.err
+	}
+	return fmt.Errorf("pcap: no pcapng interface %d (the file has %d)", id, len(w.ifaces))
+}
+
 // WritePacketInterface writes a packet of interface id (see AddInterface).
 // An error writing to the underlying io.Writer is kept and returned by
 // every later call.
 func (w *NgWriter) WritePacketInterface(id int, ci CaptureInfo, data []byte) error {
-	if w.closed {
-		return ErrClosed
+	ifc := w.iface(id)
+	if ifc == nil {
+		return w.ifaceErr(id)
 	}
-	if w.err != nil {
-		return w.err
-	}
-	if id < 0 || id >= len(w.ifaces) {
-		return fmt.Errorf("pcap: no pcapng interface %d (the file has %d)", id, len(w.ifaces))
-	}
-	ifc := &w.ifaces[id]
 	caplen := len(data)
 	origlen := ci.Length
 	if origlen < caplen {
@@ -449,16 +465,10 @@ func (w *NgWriter) Dump(data []byte, ci CaptureInfo) {
 // them as isb_starttime and isb_endtime. The block's own timestamp is the
 // current time. Negative counters are left out.
 func (w *NgWriter) WriteStatistics(id int, st Stats) error {
-	if w.closed {
-		return ErrClosed
+	ifc := w.iface(id)
+	if ifc == nil {
+		return w.ifaceErr(id)
 	}
-	if w.err != nil {
-		return w.err
-	}
-	if id < 0 || id >= len(w.ifaces) {
-		return fmt.Errorf("pcap: no pcapng interface %d (the file has %d)", id, len(w.ifaces))
-	}
-	ifc := &w.ifaces[id]
 	var o []byte
 	if ifc.packets > 0 {
 		o = appendNgOpt(o, ngOptISBStartTime, ngAppendTS(nil, ifc.first))
