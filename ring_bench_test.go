@@ -113,18 +113,21 @@ func benchDispatch(b *testing.B, v TPacketVersion) {
 	h := newRingHandle(br.r)
 	sum := uint32(0)
 	fn := func(data []byte, ci CaptureInfo) { sum += uint32(data[14]) + uint32(ci.CaptureLength) }
-	br.run(b, func() int {
-		n := 0
-		for n < br.pkts {
-			m, err := h.Dispatch(-1, fn)
-			if err != nil || m == 0 {
-				b.Fatalf("Dispatch after %d packets: %d, %v", n, m, err)
-			}
-			n += m
-		}
-		return n
-	})
+	br.run(b, func() int { return dispatchAll(b, h, br.pkts, fn) })
 	benchSink += sum
+}
+
+// dispatchAll calls Dispatch until it has delivered pkts packets.
+func dispatchAll(b *testing.B, h *Handle, pkts int, fn func([]byte, CaptureInfo)) int {
+	n := 0
+	for n < pkts {
+		m, err := h.Dispatch(-1, fn)
+		if err != nil || m == 0 {
+			b.Fatalf("Dispatch after %d packets: %d, %v", n, m, err)
+		}
+		n += m
+	}
+	return n
 }
 
 func BenchmarkDispatchV2(b *testing.B) { benchDispatch(b, TPacketV2) }

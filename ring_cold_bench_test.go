@@ -88,17 +88,7 @@ func BenchmarkDispatchV3Cold(b *testing.B) {
 	h := newRingHandle(br.r)
 	sum := uint32(0)
 	fn := func(data []byte, ci CaptureInfo) { sum += uint32(data[14]) + uint32(ci.CaptureLength) }
-	runCold(b, br, func() int {
-		n := 0
-		for n < br.pkts {
-			m, err := h.Dispatch(-1, fn)
-			if err != nil || m == 0 {
-				b.Fatalf("Dispatch after %d packets: %d, %v", n, m, err)
-			}
-			n += m
-		}
-		return n
-	})
+	runCold(b, br, func() int { return dispatchAll(b, h, br.pkts, fn) })
 	benchSink += sum
 }
 
