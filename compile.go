@@ -19,6 +19,12 @@ const maxKernelInsns = 4096
 // (DefaultSnaplen when snaplen <= 0) for a packet it accepts and 0 for one it
 // rejects; an empty expression accepts every packet.
 //
+// protochain compiles into libpcap's loop over the IPv6 extension headers,
+// whose ja jumps backwards: the kernel refuses such a program, so SetBPF
+// does too, but the user-space interpreter (NewBPFFromInstructions) runs it
+// and SetFilter puts a form with forward jumps only in the kernel. No other
+// expression gives a backward jump.
+//
 // An expression libpcap refuses is refused too, with an error that gives the
 // position in the expression and what was expected there.
 func CompileFilter(linkType LinkType, snaplen int, expr string) ([]bpf.RawInstruction, error) {

@@ -3,9 +3,11 @@
 package pcap
 
 import (
+	"errors"
 	"fmt"
 	"unsafe"
 
+	ibpf "github.com/purecap/pcap/internal/bpf"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
@@ -26,6 +28,10 @@ var rejectAll = []bpf.RawInstruction{{Op: unix.BPF_RET | unix.BPF_K, K: 0}}
 func (h *Handle) SetBPF(prog []bpf.RawInstruction) error {
 	if len(prog) == 0 || len(prog) > maxKernelInsns {
 		return h.opErr("setbpf", fmt.Errorf("program of %d instructions (the kernel takes 1 to %d)", len(prog), maxKernelInsns))
+	}
+	if ibpf.HasBackwardJump(prog) {
+		return h.opErr("setbpf", errors.New("the program jumps backwards, which the kernel refuses "+
+			"(libpcap's protochain loop does; SetFilter runs such an expression)"))
 	}
 	return h.filterErr("setbpf", h.replaceFilter(prog, nil))
 }

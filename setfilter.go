@@ -32,62 +32,92 @@ import (
 // stripped, with a kernel that lacks those ancillary data or otherwise
 // than with "vlan", reads a cooked header field the kernel does not
 // provide, is longer than the kernel allows or is refused by it) runs in
-// user space instead, on each packet as delivered.
+// user space instead, on each packet as delivered. protochain, which
+// CompileFilter compiles into libpcap's loop, goes to the kernel with the
+// loop unrolled; a packet whose header chain is longer than the unrolled
+// walk is let through and the loop decides on it in user space.
 //
 // A malformed expression is reported with its position, and the previous
 // filter stays in place.
 func (h *Handle) SetFilter(expr string) error {
-	prog, kprog, err := filterPrograms(h.linkType, h.cooked, h.SnapLen(), expr, h.kernelVLANExtensions)
+	fs, err := filterPrograms(h.linkType, h.cooked, h.SnapLen(), expr, h.kernelVLANExtensions)
 	if err != nil {
 		return err
 	}
-	if kprog != nil {
-		err := h.replaceFilter(kprog, nil)
+	if fs.kernel != nil {
+		var confirm *BPF
+		if fs.confirm {
+			if confirm, err = NewBPFFromInstructions(fs.user); err != nil {
+				return h.opErr("setfilter", err)
+			}
+		}
+		err := h.replaceFilter(fs.kernel, confirm)
 		var refused *refusedError
-		if !errors.As(err, &refused) || prog == nil {
+		if !errors.As(err, &refused) || fs.user == nil {
 			return h.filterErr("setfilter", err)
 		}
 		// The kernel refused it: run it in user space.
 	}
-	return h.filterErr("setfilter", h.setUserFilter(prog))
+	return h.filterErr("setfilter", h.setUserFilter(fs.user))
 }
 
 // vlanExtensions reports whether the kernel's filter on socket fd can read
 // the VLAN tag taken out of a packet; tests replace it.
 var vlanExtensions = afpacket.VLANExtensions
 
+// filterSet is what SetFilter attaches for an expression.
+type filterSet struct {
+	// user is the program for the packets as delivered (CompileFilter's),
+	// nil when only the kernel's program could be compiled.
+	user []bpf.RawInstruction
+	// kernel is the program for the socket's filter, nil for none (user
+	// then runs on every packet).
+	kernel []bpf.RawInstruction
+	// confirm tells that kernel selects more packets than user may (a
+	// protochain walk cut short, where user loops): user must run too,
+	// on the packets kernel accepts.
+	confirm bool
+}
+
 // filterPrograms compiles expr for a handle of link type lt (cooked: read
-// from a cooked socket): user for the packets as delivered, kernel (nil for
-// none) for the socket's filter, which selects the same packets. vlanExt
-// reports whether the socket's filter can read the VLAN tag the kernel
-// took out of a packet. user is nil when only the kernel's program could
-// be compiled: on an Ethernet handle, libpcap's live semantics accept a
-// few expressions that its offline semantics refuse ("ip and vlan", which
-// tests the type field of the data the kernel's filter sees, after the
-// tag, then the tag).
-func filterPrograms(lt LinkType, cooked bool, snaplen int, expr string, vlanExt func() bool) (user, kernel []bpf.RawInstruction, err error) {
-	user, err = CompileFilter(lt, snaplen, expr)
+// from a cooked socket). vlanExt reports whether the socket's filter can
+// read the VLAN tag the kernel took out of a packet. On an Ethernet
+// handle, libpcap's live semantics accept a few expressions that its
+// offline semantics refuse ("ip and vlan", which tests the type field of
+// the data the kernel's filter sees, after the tag, then the tag): user is
+// nil then. protochain, which CompileFilter compiles into libpcap's loop,
+// goes to the kernel unrolled, and the loop confirms the packets that
+// program accepts.
+func filterPrograms(lt LinkType, cooked bool, snaplen int, expr string, vlanExt func() bool) (filterSet, error) {
+	user, err := CompileFilter(lt, snaplen, expr)
+	loops := err == nil && ibpf.HasBackwardJump(user)
 	if lt == LinkTypeEthernet && !cooked {
-		live, lerr := filter.CompileWith(uint32(lt), snaplen, expr, filter.Options{LinuxVLAN: true})
+		live, lerr := filter.CompileWith(uint32(lt), snaplen, expr, filter.Options{LinuxVLAN: true, Unroll: true})
 		if lerr == nil && readsVLANTag(live) {
 			if len(live) <= maxKernelInsns && vlanExt() {
-				return user, live, nil
+				return filterSet{user, live, loops}, nil
 			}
 			// The filter runs in user space, on the data with the tag.
 			if err != nil {
-				return nil, nil, err
+				return filterSet{}, err
 			}
-			return user, nil, nil
+			return filterSet{user: user}, nil
 		}
 	}
 	if err != nil {
-		return nil, nil, err
+		return filterSet{}, err
 	}
-	kernel, ok := kernelProgram(lt, cooked, user)
+	prog := user
+	if loops {
+		if prog, err = filter.CompileWith(uint32(lt), snaplen, expr, filter.Options{Unroll: true}); err != nil {
+			return filterSet{user: user}, nil
+		}
+	}
+	kernel, ok := kernelProgram(lt, cooked, prog)
 	if !ok {
-		kernel = nil
+		return filterSet{user: user}, nil
 	}
-	return user, kernel, nil
+	return filterSet{user, kernel, loops}, nil
 }
 
 // kernelVLANExtensions reports whether the socket's filter can read the

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	ibpf "github.com/purecap/pcap/internal/bpf"
 	"github.com/purecap/pcap/internal/filter"
 	"golang.org/x/net/bpf"
 )
@@ -412,4 +413,86 @@ func TestLiveSetFilterVLANKernel(t *testing.T) {
 		h := env.open(env.B, Config{TPacketVersion: TPacketV3, Timeout: 50 * time.Millisecond})
 		run(t, h, false, 2)
 	})
+}
+
+// ip6ChainFrame builds an Ethernet frame holding an IPv6 packet whose
+// payload is hdrs extension headers (hop-by-hop, destination options,
+// routing and fragment in turn, 8 bytes each) and then 8 bytes of protocol
+// proto followed by seq.
+func ip6ChainFrame(dst, src net.HardwareAddr, hdrs int, proto uint8, seq uint32) []byte {
+	ext := []uint8{0, 60, 43, 44}
+	f := make([]byte, 14+40+8*hdrs+8+4)
+	copy(f[0:6], dst)
+	copy(f[6:12], src)
+	binary.BigEndian.PutUint16(f[12:], 0x86dd)
+	ip := f[14:]
+	ip[0] = 0x60
+	binary.BigEndian.PutUint16(ip[4:], uint16(len(ip)-40))
+	ip[7] = 64
+	ip[8], ip[23] = 0xfd, 1
+	ip[24], ip[39] = 0xfd, 2
+	next := &ip[6]
+	for i := 0; i < hdrs; i++ {
+		*next = ext[i%len(ext)]
+		next = &ip[40+8*i]
+	}
+	*next = proto
+	binary.BigEndian.PutUint32(f[len(f)-4:], seq)
+	return f
+}
+
+// TestLiveSetFilterProtochain sets a protochain filter, which the kernel
+// cannot run as libpcap compiles it (a loop): the kernel gets the walk
+// unrolled, and a packet with a longer chain of headers than that is
+// decided by the loop in user space. Exactly the packets libpcap's program
+// selects must come.
+func TestLiveSetFilterProtochain(t *testing.T) {
+	env := newLiveEnv(t)
+	s := env.Sender(env.A)
+	const expr = "ip6 protochain 17"
+	for _, v := range []TPacketVersion{TPacketV2, TPacketV3} {
+		t.Run(v.String(), func(t *testing.T) {
+			h := env.open(env.B, Config{TPacketVersion: v, Timeout: 50 * time.Millisecond})
+			if err := h.SetFilter(expr); err != nil {
+				t.Fatal(err)
+			}
+			if ibpf.HasBackwardJump(h.filter) || h.ring.dec.userFilter == nil {
+				t.Fatalf("the socket's program loops, or nothing confirms it in user space:\n%s", FormatBPF(h.filter, BPFText))
+			}
+			loop := mustCompile(t, h, expr)
+			if !ibpf.HasBackwardJump(loop) {
+				t.Fatalf("CompileFilter(%q) does not loop:\n%s", expr, FormatBPF(loop, BPFText))
+			}
+			var want [][]byte
+			seq := uint32(0)
+			for _, c := range []struct {
+				hdrs  int
+				proto uint8
+			}{{0, 17}, {0, 6}, {3, 17}, {3, 6}, {20, 17}, {20, 6}, {30, 17}, {11, 58}} {
+				f := ip6ChainFrame(env.BMAC, env.AMAC, c.hdrs, c.proto, seq)
+				seq++
+				// The frame as libpcap's program sees it decides.
+				if ibpf.RunPlain(loop, f, len(f)) != 0 {
+					want = append(want, f)
+				}
+				sendAll(t, s, f, udpFrame(env.BMAC, env.AMAC, 53, seq))
+			}
+			if len(want) != 4 {
+				t.Fatalf("libpcap's program selects %d of the frames, want 4", len(want))
+			}
+			checkFrames(t, collect(t, h, len(want), nil), want)
+			if extra := drainExtra(t, h, nil, 200*time.Millisecond); len(extra) != 0 {
+				t.Errorf("%d frames the filter rejects were delivered; first:\n%s", len(extra), hexdump(extra[0].data))
+			}
+			// The kernel let through the frames with long chains only.
+			if st, err := h.Stats(); err != nil || st.PacketsReceived != len(want)+1 {
+				t.Errorf("Stats = %+v, %v; want %d received by the kernel's filter", st, err, len(want)+1)
+			}
+
+			// SetBPF refuses the loop, with a message that says why.
+			if err := h.SetBPF(loop); err == nil || !strings.Contains(err.Error(), "backwards") {
+				t.Errorf("SetBPF(loop) = %v, want a refusal of the backward jump", err)
+			}
+		})
+	}
 }

@@ -203,7 +203,7 @@ func TestFilterPrograms(t *testing.T) {
 		cooked  bool
 		expr    string
 		ext     bool
-		kernel  string // "offline", "live" or "" (user space only)
+		kernel  string // "offline", "live", "unrolled" or "" (user space only)
 		noUser  bool   // only the kernel's program compiles
 		invalid bool
 	}{
@@ -224,10 +224,17 @@ func TestFilterPrograms(t *testing.T) {
 		{LinkTypeLinuxSLL, true, "vlan", true, "", false, true},
 		{LinkTypeLinuxSLL, true, "udp port 53", true, "offline", false, false},
 		{LinkTypeLinuxSLL2, true, "vlan 100", true, "", false, true},
+		{LinkTypeEthernet, false, "ip6 protochain 6", true, "unrolled", false, false},
+		{LinkTypeEthernet, false, "not protochain 17 and udp", false, "unrolled", false, false},
+		{LinkTypeEthernet, false, "protochain 6 or vlan 100", true, "live", false, false},
+		{LinkTypeLinuxSLL, true, "ip6 protochain 58", true, "unrolled", false, false},
+		{LinkTypeLinuxSLL2, true, "protochain 6", true, "unrolled", false, false},
+		{LinkTypeRaw, false, "ip protochain 51", true, "unrolled", false, false},
 	} {
 		name := fmt.Sprintf("%v/%s/ext=%v", c.lt, c.expr, c.ext)
 		called := false
-		user, kernel, err := filterPrograms(c.lt, c.cooked, 0, c.expr, func() bool { called = true; return c.ext })
+		fs, err := filterPrograms(c.lt, c.cooked, 0, c.expr, func() bool { called = true; return c.ext })
+		user, kernel := fs.user, fs.kernel
 		if c.invalid {
 			if err == nil {
 				t.Errorf("%s: no error", name)
@@ -259,9 +266,25 @@ func TestFilterPrograms(t *testing.T) {
 				t.Errorf("%s: asked for the VLAN extensions", name)
 			}
 		case "live":
-			live, err := filter.CompileWith(uint32(c.lt), 0, c.expr, filter.Options{LinuxVLAN: true})
+			live, err := filter.CompileWith(uint32(c.lt), 0, c.expr, filter.Options{LinuxVLAN: true, Unroll: true})
 			if err != nil || !slices.Equal(kernel, live) {
 				t.Errorf("%s: kernel program\n%s", name, FormatBPF(kernel, BPFText))
+			}
+		case "unrolled":
+			unrolled, err := filter.CompileWith(uint32(c.lt), 0, c.expr, filter.Options{Unroll: true})
+			want, _ := kernelProgram(c.lt, c.cooked, unrolled)
+			if err != nil || want == nil || !slices.Equal(kernel, want) {
+				t.Errorf("%s: kernel program\n%s", name, FormatBPF(kernel, BPFText))
+			}
+		}
+		// The kernel's program must be confirmed in user space exactly
+		// when CompileFilter's loops.
+		if loops := ibpf.HasBackwardJump(user); fs.confirm != (loops && kernel != nil) {
+			t.Errorf("%s: confirm = %v, CompileFilter's program loops: %v", name, fs.confirm, loops)
+		}
+		if kernel != nil {
+			if err := ibpf.ValidateKernel(kernel); err != nil {
+				t.Errorf("%s: %v", name, err)
 			}
 		}
 	}
@@ -297,7 +320,8 @@ func TestFilterProgramsVerdicts(t *testing.T) {
 	}
 	for _, expr := range []string{"vlan", "vlan 100", "vlan 0", "not vlan", "vlan 100 and udp port 9", "vlan and ip",
 		"vlan 100 and vlan 200", "vlan and vlan 300 and udp", "vlan or arp", "not vlan 200 and ip"} {
-		user, kernel, err := filterPrograms(LinkTypeEthernet, false, 0, expr, func() bool { return true })
+		fs, err := filterPrograms(LinkTypeEthernet, false, 0, expr, func() bool { return true })
+		user, kernel := fs.user, fs.kernel
 		if err != nil || kernel == nil {
 			t.Fatalf("%q: %v, kernel program %v", expr, err, kernel != nil)
 		}

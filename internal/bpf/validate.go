@@ -181,3 +181,15 @@ func checkScratchReads(prog []bpf.RawInstruction) error {
 	}
 	return nil
 }
+
+// HasBackwardJump reports whether prog has a ja that jumps backwards, as
+// libpcap's protochain loop does. The kernel refuses such a program; Run
+// executes it.
+func HasBackwardJump(prog []bpf.RawInstruction) bool {
+	for _, ins := range prog {
+		if ins.Op == opJa && int32(ins.K) < 0 {
+			return true
+		}
+	}
+	return false
+}

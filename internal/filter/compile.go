@@ -35,6 +35,14 @@ type Options struct {
 	// live Linux handle.
 	LinuxVLAN bool
 
+	// Unroll compiles protochain with forward jumps only, as the kernel
+	// requires, instead of libpcap's loop. The walk then stops after 12
+	// chained headers, and a packet with a longer chain is accepted by
+	// the whole program: the result selects every packet Compile's program
+	// selects, and more only when such a packet comes. Programs without
+	// protochain are the same with or without it.
+	Unroll bool
+
 	// unoptimized skips the optimizer (for tests comparing the two).
 	unoptimized bool
 }

@@ -53,19 +53,23 @@
 // than a load the optimizer removed (where the unoptimized program rejects).
 // The graph is laid out with jumps beyond 255 instructions routed through
 // "ja" trampolines. Like libpcap, the optimizer does not run on programs
-// with protochain, which are longer than libpcap's (see below), or with
-// geneve.
+// with protochain or geneve.
+//
+// protochain compiles into libpcap's loop, the same instructions as
+// libpcap's: a ja back to the test of the next header, which the kernel
+// refuses. Options.Unroll gives a program the kernel takes: the walk
+// repeated for 12 headers with forward jumps, a longer chain accepting the
+// packet, so that the loop can decide in user space.
 //
 // # Differences from libpcap
 //
-// protochain follows at most 12 chained headers, with forward jumps only
-// (libpcap loops backwards, which the kernel refuses). "ip broadcast" uses a
-// netmask of 0, as tcpdump does without an interface. inbound, outbound and
-// ifindex on link types without a direction field load the Linux packet
-// metadata, as libpcap does for a live capture. The scratch slots holding
-// the offsets after geneve are set to 0 at the start of the program (libpcap
-// reads them unset on the paths where geneve failed, which the kernel
-// refuses). Ethernet host names are looked up in /etc/ethers. Refused, as
-// libpcap built with IPv6 support refuses them: gateway and DECnet host
-// names. Not supported: the 802.11, ATM, SS7 and pflog fields.
+// "ip broadcast" uses a netmask of 0, as tcpdump does without an interface.
+// inbound, outbound and ifindex on link types without a direction field
+// load the Linux packet metadata, as libpcap does for a live capture. The
+// scratch slots holding the offsets after geneve are set to 0 at the start
+// of the program (libpcap reads them unset on the paths where geneve
+// failed, which the kernel refuses). Ethernet host names are looked up in
+// /etc/ethers. Refused, as libpcap built with IPv6 support refuses them:
+// gateway and DECnet host names. Not supported: the 802.11, ATM, SS7 and
+// pflog fields.
 package filter

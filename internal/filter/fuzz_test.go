@@ -1,11 +1,16 @@
 package filter
 
 import (
+	"strings"
 	"testing"
+
+	ibpf "github.com/purecap/pcap/internal/bpf"
 )
 
 // FuzzCompile feeds arbitrary expressions to Compile: it must not panic,
-// and any program it returns must be one the kernel takes.
+// any program it returns must be valid, with a backward jump only for
+// protochain's loop, and the program Options.Unroll gives must be one the
+// kernel takes, with the same verdicts.
 func FuzzCompile(f *testing.F) {
 	for _, c := range allCases(f) {
 		f.Add(uint8(c.lt&0xff), c.expr)
@@ -25,6 +30,16 @@ func FuzzCompile(f *testing.F) {
 		if err := validProgram(prog); err != nil {
 			t.Fatalf("Compile(%d, %q): %v\n%s", linkType, expr, err, disasm(prog))
 		}
+		if ibpf.HasBackwardJump(prog) && !strings.Contains(expr, "protochain") {
+			t.Fatalf("Compile(%d, %q) loops without protochain\n%s", linkType, expr, disasm(prog))
+		}
+		unrolled, err := CompileWith(linkType, 0, expr, Options{Unroll: true})
+		if err != nil {
+			t.Fatalf("Compile(%d, %q) succeeds, with Unroll: %v", linkType, expr, err)
+		}
+		if err := ibpf.ValidateKernel(unrolled); err != nil && !bogusAncillary(unrolled) {
+			t.Fatalf("Compile(%d, %q) with Unroll: %v\n%s", linkType, expr, err, disasm(unrolled))
+		}
 		// Every packet gets a verdict without trouble, the one of the
 		// unoptimized program (when that one is not too long) unless that
 		// one faults.
@@ -33,6 +48,9 @@ func FuzzCompile(f *testing.F) {
 			v := run(prog, p.data, p.wireLen, p.meta)
 			if v != 0 && v != DefaultSnaplen {
 				t.Fatalf("Compile(%d, %q) returns %d", linkType, expr, v)
+			}
+			if w := run(unrolled, p.data, p.wireLen, p.meta); w != v {
+				t.Fatalf("Compile(%d, %q) returns %d, with Unroll %d, on % x", linkType, expr, v, w, p.data)
 			}
 			if plain == nil {
 				continue

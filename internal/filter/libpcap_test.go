@@ -7,10 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	ibpf "github.com/purecap/pcap/internal/bpf"
 	"golang.org/x/net/bpf"
 )
 
@@ -153,6 +155,12 @@ func TestConformance(t *testing.T) {
 				t.Fatalf("%s: Compile: %v (libpcap accepts)", c.src, err)
 			}
 			checkProgram(t, got)
+			checkUnrolled(t, c.lt, c.expr, got)
+			if ibpf.HasBackwardJump(want) && !slices.Equal(got, want) {
+				// libpcap does not optimize a program with protochain,
+				// so the loop is laid out exactly as its is.
+				t.Errorf("%s: not libpcap's program:\n%s\nlibpcap:\n%s", c.src, disasm(got), disasm(want))
+			}
 			plain, _ := libpcapProgram(t, tcpdump, c.lt, c.expr, false)
 			compareVerdicts(t, c.lt, c.expr, want, plain, got)
 		})
@@ -189,8 +197,7 @@ func compareVerdicts(t *testing.T, lt uint32, expr string, want, plain, got []bp
 		accepted, len(pkts), differ, differWhole, len(got), len(want), len(plain))
 }
 
-// checkProgram requires a program the kernel would take: at most 4096
-// instructions, jumps forward and in range, ending in a return.
+// checkProgram requires a program Compile may return (see validProgram).
 func checkProgram(t testing.TB, prog []bpf.RawInstruction) {
 	t.Helper()
 	if err := validProgram(prog); err != nil {
@@ -198,6 +205,9 @@ func checkProgram(t testing.TB, prog []bpf.RawInstruction) {
 	}
 }
 
+// validProgram checks a program of Compile's: at most 4096 instructions,
+// jumps in range and forward (but for libpcap's protochain loop, whose ja
+// goes back), scratch slots in range, a return at the end.
 func validProgram(prog []bpf.RawInstruction) error {
 	if len(prog) == 0 || len(prog) > MaxInstructions {
 		return fmt.Errorf("program has %d instructions", len(prog))
@@ -209,7 +219,7 @@ func validProgram(prog []bpf.RawInstruction) error {
 		switch ins.Op & 0x07 {
 		case clsJMP:
 			if ins.Op&0xf0 == opJA {
-				if int64(i)+1+int64(ins.K) >= int64(len(prog)) {
+				if t := int64(i) + 1 + int64(int32(ins.K)); t < 0 || t >= int64(len(prog)) {
 					return fmt.Errorf("%d: ja out of range", i)
 				}
 			} else if i+1+int(ins.Jt) >= len(prog) || i+1+int(ins.Jf) >= len(prog) {
@@ -222,6 +232,32 @@ func validProgram(prog []bpf.RawInstruction) error {
 		}
 	}
 	return nil
+}
+
+// checkUnrolled compiles expr with Options.Unroll and requires a program
+// the kernel takes, the same as prog (Compile's) when that one has no
+// loop, and otherwise one with prog's verdict on every test packet (none
+// has a chain of more than protochainDepth headers).
+func checkUnrolled(t testing.TB, lt uint32, expr string, prog []bpf.RawInstruction) {
+	t.Helper()
+	unrolled, err := CompileWith(lt, 0, expr, Options{Unroll: true})
+	if err != nil {
+		t.Fatalf("Compile takes %q, but not with Unroll: %v", expr, err)
+	}
+	if err := ibpf.ValidateKernel(unrolled); err != nil && !bogusAncillary(unrolled) {
+		t.Fatalf("Unroll %q: %v\n%s", expr, err, disasm(unrolled))
+	}
+	if !ibpf.HasBackwardJump(prog) {
+		if !slices.Equal(prog, unrolled) {
+			t.Fatalf("%q: Unroll changes a program without a loop\n%s\nunrolled:\n%s", expr, disasm(prog), disasm(unrolled))
+		}
+		return
+	}
+	for i, p := range packetsFor(t, lt) {
+		if w, g := run(prog, p.data, p.wireLen, p.meta), run(unrolled, p.data, p.wireLen, p.meta); w != g {
+			t.Fatalf("%q packet %d (% x): the loop returns %d, unrolled %d\n%s", expr, i, p.data[:min(len(p.data), 64)], w, g, disasm(unrolled))
+		}
+	}
 }
 
 func disasm(prog []bpf.RawInstruction) string {
@@ -239,3 +275,16 @@ func disasm(prog []bpf.RawInstruction) string {
 }
 
 func execLookTcpdump() (string, error) { return exec.LookPath("tcpdump") }
+
+// bogusAncillary reports whether prog loads from the ancillary area at an
+// offset the kernel does not know, as libpcap's programs do for
+// inbound/outbound after pppoes.
+func bogusAncillary(prog []bpf.RawInstruction) bool {
+	for _, ins := range prog {
+		if ins.Op&0x07 == clsLD && ins.Op&0xe0 == modeABS && ins.K >= ancillaryBase &&
+			ins.K != ancillaryBase+adPktType && ins.K != ancillaryBase+adIfIndex {
+			return true
+		}
+	}
+	return false
+}

@@ -131,7 +131,7 @@ func TestLiveVLANKernelAccepts(t *testing.T) {
 	}
 	defer unix.Close(fd)
 	for _, e := range liveVLANCases() {
-		prog, err := CompileWith(LinkTypeEthernet, 0, e, Options{LinuxVLAN: true})
+		prog, err := CompileWith(LinkTypeEthernet, 0, e, Options{LinuxVLAN: true, Unroll: true})
 		if err != nil {
 			continue
 		}

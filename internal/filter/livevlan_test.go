@@ -307,7 +307,7 @@ func liveVLANViews() []kernelView {
 func TestLiveVLANVerdicts(t *testing.T) {
 	views := liveVLANViews()
 	for _, g := range readLiveGoldens(t) {
-		got, err := CompileWith(LinkTypeEthernet, 0, g.expr, Options{LinuxVLAN: true})
+		got, err := CompileWith(LinkTypeEthernet, 0, g.expr, Options{LinuxVLAN: true, Unroll: true})
 		if g.opt == nil {
 			if err == nil && g.err == "expression rejects all packets" {
 				// libpcap's optimizer follows the offsets through the
@@ -384,7 +384,7 @@ func TestLiveVLANOtherLinkTypes(t *testing.T) {
 	for _, lt := range []uint32{LinkTypeLinuxSLL, LinkTypeLinuxSLL2, LinkTypeRaw, LinkTypeNull} {
 		for _, e := range []string{"vlan", "vlan 100 and ip", "ip and tcp port 80", "udp[2:2] = 9"} {
 			a, errA := Compile(lt, 0, e)
-			b, errB := CompileWith(lt, 0, e, Options{LinuxVLAN: true})
+			b, errB := CompileWith(lt, 0, e, Options{LinuxVLAN: true, Unroll: true})
 			if (errA == nil) != (errB == nil) || fmt.Sprint(a) != fmt.Sprint(b) {
 				t.Errorf("%s %q: LinuxVLAN changes the result: %v, %v", linkTypeName(lt), e, errA, errB)
 			}

@@ -1193,18 +1193,23 @@ func (g *gen) innerEther(b frag) frag {
 	return and(not(g.jump(s, opJEQ|srcX, 0)), b)
 }
 
-// protochainDepth is how many chained headers protochain follows. libpcap
-// loops with a backward jump, which the kernel refuses; the loop is
-// unrolled instead, and a packet with a longer chain is rejected.
+// protochainDepth is how many chained headers the unrolled protochain of
+// Options.Unroll follows before it gives up and accepts the packet.
 const protochainDepth = 12
 
 // protochain follows the IPv6 extension header (and AH) chain looking for
 // protocol v, with libpcap's arithmetic (including its AH length
-// computation, which does not add the previous offset).
+// computation, which does not add the previous offset). By default it is
+// libpcap's loop, with a backward jump; with Options.Unroll, the same steps
+// repeated protochainDepth times with forward jumps only.
 func (g *gen) protochain(v uint32, p int) frag {
 	switch p {
 	case int(kwIP), int(kwIP6):
 	case qDefault:
+		// libpcap takes a scratch slot here that it never gives back, so
+		// the two walks use the next one; so do these, and the programs
+		// are libpcap's to the instruction.
+		g.allocReg()
 		return or(g.protochain(v, int(kwIP)), g.protochain(v, int(kwIP6)))
 	default:
 		g.fail("bad protocol applied for 'protochain'")
@@ -1218,37 +1223,104 @@ func (g *gen) protochain(v uint32, p int) frag {
 	reg := g.allocReg()
 	defer g.freeReg(reg)
 	nl := g.nl(0).k
-	// end tests the protocol the chain stopped at.
+	// The walk starts with A = the protocol, X = the offset of the header
+	// after the IP header, from the network layer.
+	var start []bpf.RawInstruction
+	et := uint32(etherIP)
+	if p == int(kwIP) {
+		start = append(load(g.nl(9), 1), g.loadIPHdrLen()...)
+	} else {
+		et = etherIPv6
+		start = append(load(g.nl(6), 1), stmt(clsLDX|modeIMM, 40))
+	}
+	// ext skips an IPv6 extension header of (length+1)*8 bytes, keeping
+	// the next protocol in A; ah moves X to (length+2)*4, as libpcap does.
+	ext := []bpf.RawInstruction{
+		stmt(clsLD|modeIND|sizeB, nl), stmt(clsST, reg), stmt(clsLD|modeIND|sizeB, nl+1),
+		stmt(clsALU|aluAdd|srcK, 1), stmt(clsALU|aluMul|srcK, 8), stmt(clsALU|aluAdd|srcX, 0),
+		stmt(clsMISC|miscTAX, 0), stmt(clsLD|modeMEM, reg),
+	}
+	ah := []bpf.RawInstruction{
+		stmt(clsMISC|miscTXA, 0), stmt(clsLD|modeIND|sizeB, nl), stmt(clsST, reg),
+		stmt(clsMISC|miscTXA, 0), stmt(clsALU|aluAdd|srcK, 1), stmt(clsMISC|miscTAX, 0),
+		stmt(clsLD|modeIND|sizeB, nl), stmt(clsALU|aluAdd|srcK, 2), stmt(clsALU|aluMul|srcK, 4),
+		stmt(clsMISC|miscTAX, 0), stmt(clsLD|modeMEM, reg),
+	}
+	if g.opts.Unroll {
+		return and(g.linktype(et), g.protochainUnrolled(v, p == int(kwIP6), start, ext, ah))
+	}
+	return and(g.linktype(et), g.jump(protochainLoop(v, p == int(kwIP6), start, ext, ah), opJEQ, v))
+}
+
+// protochainLoop lays out libpcap's walk as the statements of one block,
+// with jumps inside it: at each header, stop at v or at "no next header",
+// skip an IPv6 extension header or an AH and go back to the test, stop at
+// anything else. The block's own jump then tests A against v.
+func protochainLoop(v uint32, ip6 bool, start, ext, ah []bpf.RawInstruction) []bpf.RawInstruction {
+	// The extension header tests, the header they skip and the jump back
+	// to the top, or (IPv4) a statement that does nothing in their place.
+	skip := 1
+	if ip6 {
+		skip = 4 + len(ext) + 1
+	}
+	top := len(start)
+	ahAt := top + 2 + skip        // the AH test
+	end := ahAt + 1 + len(ah) + 1 // the final "add #0"
+	s := append([]bpf.RawInstruction(nil), start...)
+	cond := func(k uint32, jt, jf int) {
+		pc := len(s)
+		s = append(s, bpf.RawInstruction{Op: clsJMP | opJEQ | srcK, K: k, Jt: uint8(jt - pc - 1), Jf: uint8(jf - pc - 1)})
+	}
+	back := func() {
+		s = append(s, stmt(clsJMP|opJA, uint32(top-len(s)-1)))
+	}
+	cond(v, end, len(s)+1)
+	cond(59, end, len(s)+1)
+	if ip6 {
+		body := len(s) + 4
+		for _, hdr := range []uint32{0, 60, 43} {
+			cond(hdr, body, len(s)+1)
+		}
+		cond(ipprotoFrag, body, ahAt)
+		s = append(s, ext...)
+		back()
+	} else {
+		s = append(s, stmt(clsALU|aluAdd|srcK, 0))
+	}
+	cond(ipprotoAH, len(s)+1, end)
+	s = append(s, ah...)
+	back()
+	return append(s, stmt(clsALU|aluAdd|srcK, 0))
+}
+
+// protochainUnrolled is the walk with forward jumps only, repeated
+// protochainDepth times. A packet whose chain goes on longer is accepted
+// by the whole program (not just this test, which may be negated): the
+// program then selects more packets than libpcap's, and the caller runs
+// the looping program on the ones it accepts.
+func (g *gen) protochainUnrolled(v uint32, ip6 bool, start, ext, ah []bpf.RawInstruction) frag {
 	end := g.jump(nil, opJEQ, v)
-	reject := g.constant(false)
-	next := reject.entry
+	overflow := g.newBlock()
+	overflow.kind, overflow.ret = bkRet, g.snaplen
+	next := overflow
 	// Build the iterations from the last to the first.
 	for i := 0; i < protochainDepth; i++ {
-		ah := g.newBlock()
-		ah.kind = bkConst
-		ah.stmts = []bpf.RawInstruction{
-			stmt(clsMISC|miscTXA, 0), stmt(clsLD|modeIND|sizeB, nl), stmt(clsST, reg),
-			stmt(clsMISC|miscTXA, 0), stmt(clsALU|aluAdd|srcK, 1), stmt(clsMISC|miscTAX, 0),
-			stmt(clsLD|modeIND|sizeB, nl), stmt(clsALU|aluAdd|srcK, 2), stmt(clsALU|aluMul|srcK, 4),
-			stmt(clsMISC|miscTAX, 0), stmt(clsLD|modeMEM, reg),
-		}
-		ah.succ[0] = next
+		skipAH := g.newBlock()
+		skipAH.kind = bkConst
+		skipAH.stmts = ah
+		skipAH.succ[0] = next
 		isAH := g.jump(nil, opJEQ, ipprotoAH)
-		isAH.entry.succ[0] = ah
+		isAH.entry.succ[0] = skipAH
 		isAH.entry.succ[1] = end.entry
 		chain := isAH.entry
-		if p == int(kwIP6) {
-			ext := g.newBlock()
-			ext.kind = bkConst
-			ext.stmts = []bpf.RawInstruction{
-				stmt(clsLD|modeIND|sizeB, nl), stmt(clsST, reg), stmt(clsLD|modeIND|sizeB, nl+1),
-				stmt(clsALU|aluAdd|srcK, 1), stmt(clsALU|aluMul|srcK, 8), stmt(clsALU|aluAdd|srcX, 0),
-				stmt(clsMISC|miscTAX, 0), stmt(clsLD|modeMEM, reg),
-			}
-			ext.succ[0] = next
+		if ip6 {
+			skipExt := g.newBlock()
+			skipExt.kind = bkConst
+			skipExt.stmts = ext
+			skipExt.succ[0] = next
 			for _, hdr := range []uint32{ipprotoFrag, 43, 60, 0} {
 				b := g.jump(nil, opJEQ, hdr)
-				b.entry.succ[0] = ext
+				b.entry.succ[0] = skipExt
 				b.entry.succ[1] = chain
 				chain = b.entry
 			}
@@ -1261,20 +1333,11 @@ func (g *gen) protochain(v uint32, p int) frag {
 		found.entry.succ[1] = none.entry
 		next = found.entry
 	}
-	// The first iteration starts with A = the protocol, X = its offset.
-	var start []bpf.RawInstruction
-	et := uint32(etherIP)
-	if p == int(kwIP) {
-		start = append(load(g.nl(9), 1), g.loadIPHdrLen()...)
-	} else {
-		et = etherIPv6
-		start = append(load(g.nl(6), 1), stmt(clsLDX|modeIMM, 40))
-	}
 	first := g.newBlock()
 	first.kind = bkConst
 	first.stmts = start
 	first.succ[0] = next
-	return and(g.linktype(et), frag{entry: first, t: end.t, f: join(end.f, reject.f)})
+	return frag{entry: first, t: end.t, f: end.f}
 }
 
 // lookupHost resolves a host name; tests replace it.
