@@ -119,45 +119,76 @@ func (h *Handle) BreakLoop() {
 
 // ReadPacketData returns the next packet as a copy the caller owns. It
 // returns ErrTimeout when no packet arrived within the timeout.
-func (h *Handle) ReadPacketData() ([]byte, CaptureInfo, error) {
-	var buf []byte
-	var info CaptureInfo
-	err := h.readOne(false, func(data []byte, ci CaptureInfo) {
-		buf, info = append([]byte(nil), data...), ci
-	})
-	return buf, info, err
+func (h *Handle) ReadPacketData() (data []byte, ci CaptureInfo, err error) {
+	data, err = h.readOne(false, &ci)
+	if err != nil {
+		return nil, CaptureInfo{}, err
+	}
+	return data, ci, nil
 }
 
 // ZeroCopyReadPacketData returns the next packet without copying it: the
 // data points into the ring and stays valid until the next read on the
 // handle. Close does not unmap the ring while such data is lent out; the
 // next read returns ErrClosed and frees it.
-func (h *Handle) ZeroCopyReadPacketData() ([]byte, CaptureInfo, error) {
-	var buf []byte
-	var info CaptureInfo
-	err := h.readOne(true, func(data []byte, ci CaptureInfo) {
-		buf, info = data, ci
-	})
-	return buf, info, err
+func (h *Handle) ZeroCopyReadPacketData() (data []byte, ci CaptureInfo, err error) {
+	data, err = h.readOne(true, &ci)
+	if err != nil {
+		return nil, CaptureInfo{}, err
+	}
+	return data, ci, nil
 }
 
-// readOne hands the next packet to fn, with ErrTimeout when none came.
-// With lend, the packet's frame stays out of the kernel's hands until the
-// next read, so the data fn saw stays valid.
-func (h *Handle) readOne(lend bool, fn func([]byte, CaptureInfo)) error {
+// readOne returns the next packet and fills ci, with ErrTimeout when none
+// came. With lend, the data points into the ring and the packet's frame
+// stays out of the kernel's hands until the next read; otherwise it is a
+// copy.
+func (h *Handle) readOne(lend bool, ci *CaptureInfo) ([]byte, error) {
 	if err := h.lockRead(); err != nil {
-		return err
+		return nil, err
 	}
-	defer h.unlockRead()
-	n, err := h.read(1, fn, lend)
-	switch {
-	case err != nil:
-		return err
-	case n == 0:
-		return ErrTimeout
+	if err := h.takeStop(); err != nil {
+		h.unlockRead()
+		return nil, err
+	}
+	// The common case, without a closure per packet: the next packet is
+	// in the ring and goes to the caller as it is.
+	var data []byte
+	ok := false
+	switch r := h.ring; r.info.Version {
+	case TPacketV3:
+		data, ok = r.nextV3(ci)
+	case TPacketV2:
+		data, ok = r.nextV2(ci)
+	}
+	if !ok {
+		var err error
+		if data, err = h.readSlow(ci); err != nil {
+			h.unlockRead()
+			return nil, err
+		}
+	}
+	if !lend {
+		data = append([]byte(nil), data...)
+		h.ring.release()
 	}
 	h.lent = lend
-	return nil
+	h.unlockRead()
+	return data, nil
+}
+
+// readSlow is readOne's way through read, for any packet, waiting for it
+// if need be. The packet's frame or block stays out of the kernel's hands.
+func (h *Handle) readSlow(ci *CaptureInfo) ([]byte, error) {
+	var data []byte
+	n, err := h.read(1, func(d []byte, c CaptureInfo) { data, *ci = d, c }, true)
+	switch {
+	case err != nil:
+		return nil, err
+	case n == 0:
+		return nil, ErrTimeout
+	}
+	return data, nil
 }
 
 // errWaitTimeout is wait's report that the timeout expired.

@@ -3,6 +3,7 @@
 package pcap
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"testing"
@@ -55,6 +56,20 @@ func fuzzRing(f *testing.F, v TPacketVersion) {
 			snaplen = DefaultSnaplen
 		}
 		mode := in[5]
+		if mode%3 != 2 {
+			// ZeroCopyReadPacketData's fast paths must give what the walk
+			// gives, packet for packet.
+			slow := readAllFuzz(t, info, link, snaplen, dir, in[fuzzHeaderLen:], mode%3 == 1, false)
+			fast := readAllFuzz(t, info, link, snaplen, dir, in[fuzzHeaderLen:], mode%3 == 1, true)
+			if len(slow) != len(fast) {
+				t.Fatalf("the walk reads %d packets or errors, the fast paths %d", len(slow), len(fast))
+			}
+			for i := range slow {
+				if slow[i].err != fast[i].err || string(slow[i].data) != string(fast[i].data) || slow[i].ci != fast[i].ci {
+					t.Fatalf("read %d: the walk gives %+v, the fast paths %+v", i, slow[i], fast[i])
+				}
+			}
+		}
 		k := &fakeKernel{mem: alignedBytes(info.Size()), info: info, fpb: info.BlockSize / info.FrameSize}
 		copy(k.mem, in[fuzzHeaderLen:])
 		units := info.FrameNr // frames, or V3 blocks
@@ -105,6 +120,63 @@ func fuzzRing(f *testing.F, v TPacketVersion) {
 			t.Fatalf("walk ended with frames or blocks %v still held (ready %v)", own, r.ready())
 		}
 	})
+}
+
+// fuzzRead is one read of readAllFuzz: a packet, or an error's text.
+type fuzzRead struct {
+	data []byte
+	ci   CaptureInfo
+	err  string
+}
+
+// readAllFuzz reads a ring made of mem a packet at a time until it is
+// empty, handing back each packet's frame or block after reading it with
+// release, as ReadPacketData does, and not as ZeroCopyReadPacketData does;
+// with fast, through the fast paths of readOne first.
+func readAllFuzz(t *testing.T, info RingInfo, link linkKind, snaplen int, dir Direction, mem []byte, release, fast bool) []fuzzRead {
+	k := &fakeKernel{mem: alignedBytes(info.Size()), info: info, fpb: info.BlockSize / info.FrameSize}
+	copy(k.mem, mem)
+	for i := 0; i < info.FrameNr; i++ {
+		if info.Version == TPacketV3 {
+			k.setBlockStatus(i, k.blockStatus(i)|unix.TP_STATUS_USER)
+		} else {
+			k.setFrameStatus(i, k.frameStatus(i)|unix.TP_STATUS_USER)
+		}
+	}
+	r, err := newRing(k.mem, info, link.decoder(snaplen, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []fuzzRead
+	for calls := 0; calls < 1<<16; calls++ {
+		var ci CaptureInfo
+		var data []byte
+		ok := false
+		if fast {
+			switch info.Version {
+			case TPacketV3:
+				data, ok = r.nextV3(&ci)
+			case TPacketV2:
+				data, ok = r.nextV2(&ci)
+			}
+		}
+		if !ok {
+			var err error
+			if data, ok, err = r.next(&ci); err != nil {
+				out = append(out, fuzzRead{err: err.Error()})
+				continue
+			}
+			if !ok {
+				return out
+			}
+		}
+		out = append(out, fuzzRead{data: bytes.Clone(data), ci: ci})
+		if release {
+			r.release()
+		}
+	}
+	t.Fatal("the ring never empties")
+	return nil
 }
 
 // fuzzSeed is an input holding a valid ring of packets of all kinds.

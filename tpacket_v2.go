@@ -33,6 +33,41 @@ func setFrameStatusV2(mem []byte, off int, status uint32) {
 // when stop (if not nil) is set. Each frame goes back to the kernel when the
 // walk moves on, or on release: the data of the last packet delivered stays
 // valid until then.
+// nextV2 returns the packet of the next frame and fills ci, when the kernel
+// has handed it over and it is one the walk would deliver as it is (see
+// nextV3), holding the frame until the next read. For anything else it
+// reports false, with the ring unchanged, and walkV2 deals with it.
+func (r *ring) nextV2(ci *CaptureInfo) ([]byte, bool) {
+	d := &r.dec
+	if d.cooked != 0 || d.direction != DirectionInOut || d.userFilter != nil {
+		return nil, false
+	}
+	off := r.frameOff
+	status := frameStatusV2(r.mem, off)
+	if status&unix.TP_STATUS_USER == 0 || status&unix.TP_STATUS_VLAN_VALID != 0 {
+		return nil, false
+	}
+	frame := r.mem[off : off+r.info.FrameSize : off+r.info.FrameSize]
+	hdr := (*unix.Tpacket2Hdr)(unsafe.Pointer(&frame[0]))
+	sll := (*unix.RawSockaddrLinklayer)(unsafe.Pointer(&frame[sllOffV2]))
+	mac, caplen, wirelen := int(hdr.Mac), int(hdr.Snaplen), int(hdr.Len)
+	if PacketType(sll.Pkttype) == PacketOutgoing || mac < sllEndV2 || mac > len(frame) || uint(caplen) > uint(len(frame)-mac) || wirelen < caplen {
+		return nil, false
+	}
+	caplen = min(caplen, d.snaplen)
+	r.release()
+	r.held = off
+	r.advanceFrame()
+	*ci = CaptureInfo{
+		Timestamp:      time.Unix(int64(hdr.Sec), int64(hdr.Nsec)),
+		CaptureLength:  caplen,
+		Length:         wirelen,
+		InterfaceIndex: int(sll.Ifindex),
+		PacketType:     PacketType(sll.Pkttype),
+	}
+	return frame[mac : mac+caplen : mac+caplen], true
+}
+
 func (r *ring) walkV2(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInfo)) (int, error) {
 	var ci CaptureInfo
 	d := &r.dec

@@ -210,6 +210,50 @@ func (r *ring) walkV3(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 	return n, nil
 }
 
+// nextV3 returns the next packet of the open V3 block and fills ci, when it
+// is one the walk would deliver as it is (no tag to put back, no cooked
+// header to build, no filter or direction to apply in user space, not
+// outgoing), and reports false, with the ring unchanged, for anything else:
+// walkV3 then deals with it. The block stays open.
+func (r *ring) nextV3(ci *CaptureInfo) ([]byte, bool) {
+	d := &r.dec
+	if !r.inBlock || r.pktLeft == 0 || r.discard > 0 ||
+		d.cooked != 0 || d.direction != DirectionInOut || d.userFilter != nil {
+		return nil, false
+	}
+	bs := r.info.BlockSize
+	block := r.mem[r.blockOff : r.blockOff+bs : r.blockOff+bs]
+	off := r.pktOff
+	if off < 0 || off > bs-sllEndV3 {
+		return nil, false
+	}
+	hdr := (*unix.Tpacket3Hdr)(unsafe.Pointer(&block[off]))
+	end := bs
+	if r.pktLeft > 1 {
+		next := int(hdr.Next_offset)
+		if next < unix.SizeofTpacket3Hdr || next > bs-unix.SizeofTpacket3Hdr-off {
+			return nil, false
+		}
+		end = off + next
+	}
+	pkt := block[off:end:end]
+	if hdr.Status&unix.TP_STATUS_VLAN_VALID != 0 || len(pkt) < sllEndV3 {
+		return nil, false
+	}
+	sll := (*unix.RawSockaddrLinklayer)(unsafe.Pointer(&pkt[sllOffV3]))
+	mac, caplen, wirelen := int(hdr.Mac), int(hdr.Snaplen), int(hdr.Len)
+	if PacketType(sll.Pkttype) == PacketOutgoing || mac < sllEndV3 || mac > len(pkt) || uint(caplen) > uint(len(pkt)-mac) || wirelen < caplen {
+		return nil, false
+	}
+	caplen = min(caplen, d.snaplen)
+	fillInfoV3(ci, hdr, sll, d.snaplen)
+	r.pktLeft--
+	if r.pktLeft > 0 {
+		r.pktOff = end
+	}
+	return pkt[mac : mac+caplen : mac+caplen], true
+}
+
 // fillInfoV3 describes a packet taken as it is, with no VLAN tag.
 func fillInfoV3(ci *CaptureInfo, hdr *unix.Tpacket3Hdr, sll *unix.RawSockaddrLinklayer, snaplen int) {
 	ci.Timestamp = time.Unix(int64(hdr.Sec), int64(hdr.Nsec))
