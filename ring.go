@@ -271,6 +271,17 @@ func (r *ring) walk(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInfo)
 	}
 }
 
+// asIs reports whether a packet can go to the caller as the kernel wrote
+// it, on a handle that needs nothing done in user space: it is not an
+// outgoing packet (which may be a loopback duplicate), and its data, caplen
+// bytes at offset mac of a frame or slot of size bytes, lies after the
+// sockaddr_ll (which ends at sllEnd) and inside the frame, and is no
+// longer than the packet was on the wire.
+func asIs(sll *unix.RawSockaddrLinklayer, sllEnd, size, mac, caplen, wirelen int) bool {
+	return PacketType(sll.Pkttype) != PacketOutgoing && mac >= sllEnd && mac <= size &&
+		uint(caplen) <= uint(size-mac) && wirelen >= caplen
+}
+
 // ready reports whether the kernel has handed the ring's next frame or block
 // to user space, or a block is partly read.
 func (r *ring) ready() bool {

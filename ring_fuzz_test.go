@@ -70,20 +70,8 @@ func fuzzRing(f *testing.F, v TPacketVersion) {
 				}
 			}
 		}
-		k := &fakeKernel{mem: alignedBytes(info.Size()), info: info, fpb: info.BlockSize / info.FrameSize}
-		copy(k.mem, in[fuzzHeaderLen:])
+		k, r := fuzzRingOf(t, info, link, snaplen, dir, in[fuzzHeaderLen:])
 		units := info.FrameNr // frames, or V3 blocks
-		for i := 0; i < units; i++ {
-			if v == TPacketV3 {
-				k.setBlockStatus(i, k.blockStatus(i)|unix.TP_STATUS_USER)
-			} else {
-				k.setFrameStatus(i, k.frameStatus(i)|unix.TP_STATUS_USER)
-			}
-		}
-		r, err := newRing(k.mem, info, link.decoder(snaplen, dir))
-		if err != nil {
-			t.Fatal(err)
-		}
 		// Each call returns a packet or an error, or moves past a frame or
 		// block; a V3 block holds at most one packet per header's room.
 		bound := units*(info.BlockSize/unix.SizeofTpacket3Hdr+2) + 2
@@ -122,6 +110,25 @@ func fuzzRing(f *testing.F, v TPacketVersion) {
 	})
 }
 
+// fuzzRingOf makes a ring of geometry info from mem, with every frame or
+// block handed to user space.
+func fuzzRingOf(t *testing.T, info RingInfo, link linkKind, snaplen int, dir Direction, mem []byte) (*fakeKernel, *ring) {
+	k := &fakeKernel{mem: alignedBytes(info.Size()), info: info, fpb: info.BlockSize / info.FrameSize}
+	copy(k.mem, mem)
+	for i := 0; i < info.FrameNr; i++ { // frames, or V3 blocks
+		if info.Version == TPacketV3 {
+			k.setBlockStatus(i, k.blockStatus(i)|unix.TP_STATUS_USER)
+		} else {
+			k.setFrameStatus(i, k.frameStatus(i)|unix.TP_STATUS_USER)
+		}
+	}
+	r, err := newRing(k.mem, info, link.decoder(snaplen, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, r
+}
+
 // fuzzRead is one read of readAllFuzz: a packet, or an error's text.
 type fuzzRead struct {
 	data []byte
@@ -134,19 +141,7 @@ type fuzzRead struct {
 // release, as ReadPacketData does, and not as ZeroCopyReadPacketData does;
 // with fast, through the fast paths of readOne first.
 func readAllFuzz(t *testing.T, info RingInfo, link linkKind, snaplen int, dir Direction, mem []byte, release, fast bool) []fuzzRead {
-	k := &fakeKernel{mem: alignedBytes(info.Size()), info: info, fpb: info.BlockSize / info.FrameSize}
-	copy(k.mem, mem)
-	for i := 0; i < info.FrameNr; i++ {
-		if info.Version == TPacketV3 {
-			k.setBlockStatus(i, k.blockStatus(i)|unix.TP_STATUS_USER)
-		} else {
-			k.setFrameStatus(i, k.frameStatus(i)|unix.TP_STATUS_USER)
-		}
-	}
-	r, err := newRing(k.mem, info, link.decoder(snaplen, dir))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, r := fuzzRingOf(t, info, link, snaplen, dir, mem)
 	var out []fuzzRead
 	for calls := 0; calls < 1<<16; calls++ {
 		var ci CaptureInfo

@@ -51,7 +51,7 @@ func (r *ring) nextV2(ci *CaptureInfo) ([]byte, bool) {
 	hdr := (*unix.Tpacket2Hdr)(unsafe.Pointer(&frame[0]))
 	sll := (*unix.RawSockaddrLinklayer)(unsafe.Pointer(&frame[sllOffV2]))
 	mac, caplen, wirelen := int(hdr.Mac), int(hdr.Snaplen), int(hdr.Len)
-	if PacketType(sll.Pkttype) == PacketOutgoing || mac < sllEndV2 || mac > len(frame) || uint(caplen) > uint(len(frame)-mac) || wirelen < caplen {
+	if !asIs(sll, sllEndV2, len(frame), mac, caplen, wirelen) {
 		return nil, false
 	}
 	caplen = min(caplen, d.snaplen)
@@ -88,7 +88,7 @@ func (r *ring) walkV2(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 			// The common case, inline: link header as is, no tag.
 			sll := (*unix.RawSockaddrLinklayer)(unsafe.Pointer(&frame[sllOffV2]))
 			mac, caplen, wirelen := int(hdr.Mac), int(hdr.Snaplen), int(hdr.Len)
-			if PacketType(sll.Pkttype) != PacketOutgoing && mac >= sllEndV2 && mac <= len(frame) && uint(caplen) <= uint(len(frame)-mac) && wirelen >= caplen {
+			if asIs(sll, sllEndV2, len(frame), mac, caplen, wirelen) {
 				if caplen > d.snaplen {
 					caplen = d.snaplen
 				}

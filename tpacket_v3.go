@@ -145,7 +145,7 @@ func (r *ring) walkV3(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 				// The common case, inline: link header as is, no tag.
 				sll := (*unix.RawSockaddrLinklayer)(unsafe.Pointer(&pkt[sllOffV3]))
 				mac, caplen, wirelen := int(hdr.Mac), int(hdr.Snaplen), int(hdr.Len)
-				if PacketType(sll.Pkttype) != PacketOutgoing && mac >= sllEndV3 && mac <= len(pkt) && uint(caplen) <= uint(len(pkt)-mac) && wirelen >= caplen {
+				if asIs(sll, sllEndV3, len(pkt), mac, caplen, wirelen) {
 					caplen = min(caplen, d.snaplen)
 					now, next := &ciA, &ciB
 					if useB {
@@ -242,7 +242,7 @@ func (r *ring) nextV3(ci *CaptureInfo) ([]byte, bool) {
 	}
 	sll := (*unix.RawSockaddrLinklayer)(unsafe.Pointer(&pkt[sllOffV3]))
 	mac, caplen, wirelen := int(hdr.Mac), int(hdr.Snaplen), int(hdr.Len)
-	if PacketType(sll.Pkttype) == PacketOutgoing || mac < sllEndV3 || mac > len(pkt) || uint(caplen) > uint(len(pkt)-mac) || wirelen < caplen {
+	if !asIs(sll, sllEndV3, len(pkt), mac, caplen, wirelen) {
 		return nil, false
 	}
 	caplen = min(caplen, d.snaplen)
