@@ -42,6 +42,10 @@ func main() {
 		sll2     = flag.Bool("sll2", false, "with -i any: use the LINUX_SLL2 header")
 		gen      = flag.Bool("gen", false, "send UDP datagrams to 127.0.0.1 while capturing, so that there is traffic")
 		read     = flag.String("r", "", "read packets from this pcap or pcapng file instead of an interface")
+		dump1    = flag.Bool("d", false, "print the filter program as tcpdump -d does, and exit")
+		dump2    = flag.Bool("dd", false, "print the filter program as a C array, as tcpdump -dd does, and exit")
+		dump3    = flag.Bool("ddd", false, "print the filter program in decimal, as tcpdump -ddd does, and exit")
+		ltName   = flag.String("y", "", "with -d, -dd or -ddd: the link type to compile for (EN10MB, LINUX_SLL, LINUX_SLL2, RAW, NULL, LOOP, ...) instead of the interface's or file's")
 	)
 	var w writeOpts
 	flag.StringVar(&w.path, "w", "", "write packets to this file instead of printing them")
@@ -57,7 +61,9 @@ func main() {
 	flag.Parse()
 	expr := strings.Join(flag.Args(), " ")
 	var err error
-	if *read != "" {
+	if format, ok := dumpFormat(*dump1, *dump2, *dump3); ok {
+		err = printProgram(format, *ltName, *read, *device, *snaplen, expr)
+	} else if *read != "" {
 		err = readFile(*read, *count, w, expr)
 	} else {
 		err = run(*device, *count, *duration, *snaplen, *promisc, *sll2, *gen, w, expr)
@@ -66,6 +72,58 @@ func main() {
 		fmt.Fprintln(os.Stderr, "pcapdump:", err)
 		os.Exit(1)
 	}
+}
+
+// dumpFormat returns the format -d, -dd or -ddd asks for, if one does.
+func dumpFormat(d, dd, ddd bool) (pcap.BPFFormat, bool) {
+	switch {
+	case ddd:
+		return pcap.BPFDecimal, true
+	case dd:
+		return pcap.BPFC, true
+	case d:
+		return pcap.BPFText, true
+	}
+	return 0, false
+}
+
+// printProgram compiles expr for link type ltName, or else for the link
+// type of the file or interface, and prints the program as tcpdump does.
+func printProgram(format pcap.BPFFormat, ltName, file, device string, snaplen int, expr string) error {
+	var lt pcap.LinkType
+	switch {
+	case ltName != "":
+		found := false
+		for n := range 300 {
+			if t := pcap.LinkType(n); strings.EqualFold(t.String(), ltName) || strings.EqualFold(t.String(), "LINKTYPE_"+ltName) {
+				lt, found = t, true
+				break
+			}
+		}
+		if !found {
+			return fmt.Errorf("-y %s: unknown link type", ltName)
+		}
+	case file != "":
+		h, err := pcap.OpenOffline(file)
+		if err != nil {
+			return err
+		}
+		lt = h.LinkType()
+		h.Close()
+	default:
+		h, err := pcap.Open(device, pcap.Config{Snaplen: snaplen, Immediate: true})
+		if err != nil {
+			return err
+		}
+		lt = h.LinkType()
+		h.Close()
+	}
+	prog, err := pcap.CompileFilter(lt, snaplen, expr)
+	if err != nil {
+		return err
+	}
+	fmt.Print(pcap.FormatBPF(prog, format))
+	return nil
 }
 
 // writeOpts are the flags of -w.
