@@ -47,9 +47,9 @@ func TestLiveDelivery(t *testing.T) {
 	s := env.Sender(env.A)
 	const batches, perBatch = 10, 10
 
-	readers := map[string]func(t *testing.T, h *Handle, want [][]byte) []livePkt{
-		"Dispatch": func(t *testing.T, h *Handle, want [][]byte) []livePkt {
-			// Alternate a count limit with "all available".
+	// dispatchEach alternates a count limit with "all available".
+	dispatchEach := func(name string, dispatch func(h *Handle, cnt int, fn func([]byte, CaptureInfo)) (int, error)) func(t *testing.T, h *Handle, want [][]byte) []livePkt {
+		return func(t *testing.T, h *Handle, want [][]byte) []livePkt {
 			var got []livePkt
 			deadline := time.Now().Add(liveWait)
 			for iter := 0; len(got) < len(want); iter++ {
@@ -61,7 +61,7 @@ func TestLiveDelivery(t *testing.T) {
 					cnt = 3
 				}
 				calls := 0
-				n, err := h.Dispatch(cnt, func(data []byte, ci CaptureInfo) {
+				n, err := dispatch(h, cnt, func(data []byte, ci CaptureInfo) {
 					calls++
 					got = append(got, livePkt{bytes.Clone(data), ci})
 				})
@@ -69,11 +69,19 @@ func TestLiveDelivery(t *testing.T) {
 					t.Fatal(err)
 				}
 				if n != calls || (cnt > 0 && n > cnt) {
-					t.Fatalf("Dispatch(%d) = %d after %d callbacks", cnt, n, calls)
+					t.Fatalf("%s(%d) = %d after %d callbacks", name, cnt, n, calls)
 				}
 			}
 			return got
-		},
+		}
+	}
+	readers := map[string]func(t *testing.T, h *Handle, want [][]byte) []livePkt{
+		"Dispatch": dispatchEach("Dispatch", func(h *Handle, cnt int, fn func([]byte, CaptureInfo)) (int, error) {
+			return h.Dispatch(cnt, fn)
+		}),
+		"DispatchRef": dispatchEach("DispatchRef", func(h *Handle, cnt int, fn func([]byte, CaptureInfo)) (int, error) {
+			return h.DispatchRef(cnt, func(data []byte, ci *CaptureInfo) { fn(data, *ci) })
+		}),
 		"Loop": func(t *testing.T, h *Handle, want [][]byte) []livePkt {
 			// Two Loops share the batch: the first must leave the rest.
 			var got []livePkt
@@ -107,7 +115,7 @@ func TestLiveDelivery(t *testing.T) {
 	}
 
 	for _, v := range liveVersions {
-		for _, name := range []string{"Dispatch", "Loop", "ReadPacketData", "ZeroCopyReadPacketData"} {
+		for _, name := range []string{"Dispatch", "DispatchRef", "Loop", "ReadPacketData", "ZeroCopyReadPacketData"} {
 			read := readers[name]
 			t.Run(v.String()+"/"+name, func(t *testing.T) {
 				h := env.open(env.B, Config{

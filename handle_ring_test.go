@@ -189,8 +189,37 @@ func TestReadPacketData(t *testing.T) {
 	}
 }
 
-// TestReadAllocations checks that Dispatch and ZeroCopyReadPacketData
-// allocate nothing per packet, on every ring version.
+// TestDispatchRef checks that DispatchRef delivers what Dispatch does, with
+// count limits, and stops after the packet during which BreakLoop is called.
+func TestDispatchRef(t *testing.T) {
+	for _, v := range allVersions {
+		t.Run(v.String(), func(t *testing.T) {
+			k, h, want := handleRing(t, v, 12)
+			var got []gotPkt
+			fn := func(data []byte, ci *CaptureInfo) {
+				checkData(t, h.ring, data, *ci)
+				got = append(got, gotPkt{data: bytes.Clone(data), ci: *ci})
+				if len(got) == 7 {
+					h.BreakLoop()
+				}
+			}
+			for _, step := range []struct {
+				cnt, want int
+				err       error
+			}{{5, 5, nil}, {1, 1, nil}, {0, 1, ErrBreak}, {0, 5, nil}, {-1, 0, nil}} {
+				n, err := h.DispatchRef(step.cnt, fn)
+				if n != step.want || !errors.Is(err, step.err) {
+					t.Fatalf("DispatchRef(%d) = %d, %v; want %d, %v", step.cnt, n, err, step.want, step.err)
+				}
+			}
+			checkPkts(t, got, want)
+			checkOwned(t, k)
+		})
+	}
+}
+
+// TestReadAllocations checks that Dispatch, DispatchRef and
+// ZeroCopyReadPacketData allocate nothing per packet, on every ring version.
 func TestReadAllocations(t *testing.T) {
 	for _, v := range []TPacketVersion{TPacketV1, TPacketV2, TPacketV3} {
 		t.Run(v.String(), func(t *testing.T) {
@@ -205,6 +234,15 @@ func TestReadAllocations(t *testing.T) {
 				}
 			}); a != 0 {
 				t.Errorf("Dispatch allocates %v times per ring of %d packets", a, br.pkts)
+			}
+			ref := func(data []byte, ci *CaptureInfo) { sum += len(data) + ci.Length }
+			if a := testing.AllocsPerRun(20, func() {
+				br.refill()
+				if n, err := h.DispatchRef(-1, ref); n != br.pkts || err != nil {
+					t.Fatalf("DispatchRef = %d, %v; want %d packets", n, err, br.pkts)
+				}
+			}); a != 0 {
+				t.Errorf("DispatchRef allocates %v times per ring of %d packets", a, br.pkts)
 			}
 			if a := testing.AllocsPerRun(20, func() {
 				br.refill()

@@ -119,6 +119,22 @@ func TestOfflineReadPacketData(t *testing.T) {
 	sfCheck(t, got, ps, false)
 }
 
+func TestOfflineDispatchRef(t *testing.T) {
+	ps := sfPkts(20)
+	h := sfOpen(t, ps)
+	var got []sfPkt
+	fn := func(data []byte, ci *CaptureInfo) { got = append(got, sfPkt{*ci, append([]byte(nil), data...)}) }
+	for _, step := range []struct {
+		cnt, want int
+		err       error
+	}{{7, 7, nil}, {0, 13, nil}, {0, 0, io.EOF}} {
+		if n, err := h.DispatchRef(step.cnt, fn); n != step.want || err != step.err {
+			t.Fatalf("DispatchRef(%d) = %d, %v; want %d, %v", step.cnt, n, err, step.want, step.err)
+		}
+	}
+	sfCheck(t, got, ps, false)
+}
+
 func TestOfflineReader(t *testing.T) {
 	ps := sfPkts(10)
 	file := sfWrite(t, LinkTypeRaw, 1000, ps)

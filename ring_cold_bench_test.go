@@ -119,3 +119,22 @@ func BenchmarkCallbackFloorCold(b *testing.B) {
 	})
 	benchSink += sum
 }
+
+func BenchmarkDispatchRefV3Cold(b *testing.B) {
+	br := coldRing(b)
+	h := newRingHandle(br.r)
+	sum := uint32(0)
+	fn := func(data []byte, ci *CaptureInfo) { sum += uint32(data[14]) + uint32(ci.CaptureLength) }
+	runCold(b, br, func() int {
+		n := 0
+		for n < br.pkts {
+			m, err := h.DispatchRef(-1, fn)
+			if err != nil || m == 0 {
+				b.Fatalf("DispatchRef after %d packets: %d, %v", n, m, err)
+			}
+			n += m
+		}
+		return n
+	})
+	benchSink += sum
+}

@@ -69,6 +69,16 @@ func fuzzRing(f *testing.F, v TPacketVersion) {
 					t.Fatalf("read %d: the walk gives %+v, the fast paths %+v", i, slow[i], fast[i])
 				}
 			}
+			// So must DispatchRef's walk, a few packets a call.
+			ref := refAllFuzz(t, info, link, snaplen, dir, in[fuzzHeaderLen:], 1+int(mode/3)%5)
+			if len(slow) != len(ref) {
+				t.Fatalf("the walk reads %d packets or errors, walkRef %d", len(slow), len(ref))
+			}
+			for i := range slow {
+				if slow[i].err != ref[i].err || string(slow[i].data) != string(ref[i].data) || slow[i].ci != ref[i].ci {
+					t.Fatalf("read %d: the walk gives %+v, walkRef %+v", i, slow[i], ref[i])
+				}
+			}
 		}
 		k, r := fuzzRingOf(t, info, link, snaplen, dir, in[fuzzHeaderLen:])
 		units := info.FrameNr // frames, or V3 blocks
@@ -169,6 +179,29 @@ func readAllFuzz(t *testing.T, info RingInfo, link linkKind, snaplen int, dir Di
 		if release {
 			r.release()
 		}
+	}
+	t.Fatal("the ring never empties")
+	return nil
+}
+
+// refAllFuzz reads a ring made of mem with walkRef, limit packets a call,
+// until it is empty.
+func refAllFuzz(t *testing.T, info RingInfo, link linkKind, snaplen int, dir Direction, mem []byte, limit int) []fuzzRead {
+	_, r := fuzzRingOf(t, info, link, snaplen, dir, mem)
+	var out []fuzzRead
+	fn := func(data []byte, ci *CaptureInfo) {
+		out = append(out, fuzzRead{data: bytes.Clone(data), ci: *ci})
+	}
+	for calls := 0; calls < 1<<16; calls++ {
+		n, err := r.walkRef(limit, nil, fn)
+		if err != nil {
+			out = append(out, fuzzRead{err: err.Error()})
+			continue
+		}
+		if n == 0 {
+			return out
+		}
+		r.release()
 	}
 	t.Fatal("the ring never empties")
 	return nil

@@ -29,10 +29,6 @@ func setFrameStatusV2(mem []byte, off int, status uint32) {
 	atomic.StoreUint32((*uint32)(unsafe.Pointer(&mem[off])), status)
 }
 
-// walkV2 hands up to limit packets to fn, returning early after a packet
-// when stop (if not nil) is set. Each frame goes back to the kernel when the
-// walk moves on, or on release: the data of the last packet delivered stays
-// valid until then.
 // nextV2 returns the packet of the next frame and fills ci, when the kernel
 // has handed it over and it is one the walk would deliver as it is (see
 // nextV3), holding the frame until the next read. For anything else it
@@ -68,6 +64,10 @@ func (r *ring) nextV2(ci *CaptureInfo) ([]byte, bool) {
 	return frame[mac : mac+caplen : mac+caplen], true
 }
 
+// walkV2 hands up to limit packets to fn, returning early after a packet
+// when stop (if not nil) is set. Each frame goes back to the kernel when the
+// walk moves on, or on release: the data of the last packet delivered stays
+// valid until then.
 func (r *ring) walkV2(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInfo)) (int, error) {
 	var ci CaptureInfo
 	d := &r.dec

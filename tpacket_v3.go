@@ -211,10 +211,12 @@ func (r *ring) walkV3(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 }
 
 // nextV3 returns the next packet of the open V3 block and fills ci, when it
-// is one the walk would deliver as it is (no tag to put back, no cooked
-// header to build, no filter or direction to apply in user space, not
-// outgoing), and reports false, with the ring unchanged, for anything else:
-// walkV3 then deals with it. The block stays open.
+// can go to the caller as it is (see walkRefV3), and reports false, with
+// the ring unchanged, for anything else: walkV3 then deals with it. The
+// block stays open. It is walkRefV3's loop for one packet, kept apart so
+// that readOne fills its caller's CaptureInfo in place (walkRefV3 hands a
+// pointer to fn, through which the CaptureInfo would escape) and so that
+// walkRefV3's loop makes no call per packet but fn's.
 func (r *ring) nextV3(ci *CaptureInfo) ([]byte, bool) {
 	d := &r.dec
 	if !r.inBlock || r.pktLeft == 0 || r.discard > 0 ||
@@ -252,6 +254,66 @@ func (r *ring) nextV3(ci *CaptureInfo) ([]byte, bool) {
 		r.pktOff = end
 	}
 	return pkt[mac : mac+caplen : mac+caplen], true
+}
+
+// walkRefV3 hands fn up to limit packets of the open V3 block, with
+// r.refCI describing each, as long as they can go to the caller as the
+// kernel wrote them: no tag to put back, no cooked header to build, no
+// filter or direction to apply in user space, not outgoing. It returns
+// early after a packet when stop (if not nil) is set, and stops before the
+// first packet that needs more, leaving it, with the ring, for walkV3.
+func (r *ring) walkRefV3(limit int, stop *atomic.Uint32, fn func([]byte, *CaptureInfo)) int {
+	d := &r.dec
+	if !r.inBlock || r.discard > 0 || d.cooked != 0 || d.direction != DirectionInOut || d.userFilter != nil {
+		return 0
+	}
+	bs := r.info.BlockSize
+	block := r.mem[r.blockOff : r.blockOff+bs : r.blockOff+bs]
+	ci := &r.refCI
+	n := 0
+	for n < limit && r.pktLeft > 0 {
+		off := r.pktOff
+		if off < 0 || off > bs-sllEndV3 {
+			break
+		}
+		hdr := (*unix.Tpacket3Hdr)(unsafe.Pointer(&block[off]))
+		end := bs
+		if r.pktLeft > 1 {
+			next := int(hdr.Next_offset)
+			if next < unix.SizeofTpacket3Hdr || next > bs-unix.SizeofTpacket3Hdr-off {
+				break
+			}
+			end = off + next
+		}
+		pkt := block[off:end:end]
+		if hdr.Status&unix.TP_STATUS_VLAN_VALID != 0 || len(pkt) < sllEndV3 {
+			break
+		}
+		sll := (*unix.RawSockaddrLinklayer)(unsafe.Pointer(&pkt[sllOffV3]))
+		mac, caplen, wirelen := int(hdr.Mac), int(hdr.Snaplen), int(hdr.Len)
+		if !asIs(sll, sllEndV3, len(pkt), mac, caplen, wirelen) {
+			break
+		}
+		caplen = min(caplen, d.snaplen)
+		// Every field, the tag too: the last packet may have had one.
+		ci.Timestamp = time.Unix(int64(hdr.Sec), int64(hdr.Nsec))
+		ci.CaptureLength = caplen
+		ci.Length = wirelen
+		ci.InterfaceIndex = int(sll.Ifindex)
+		ci.VLAN = VLANTag{}
+		ci.PacketType = PacketType(sll.Pkttype)
+		ci.RxHash = hdr.Hv1.Rxhash
+		r.pktLeft--
+		if r.pktLeft > 0 {
+			r.pktOff = end
+		}
+		fn(pkt[mac:mac+caplen:mac+caplen], ci)
+		n++
+		if stop != nil && stop.Load() != 0 {
+			break
+		}
+	}
+	return n
 }
 
 // fillInfoV3 describes a packet taken as it is, with no VLAN tag.

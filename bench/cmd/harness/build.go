@@ -105,9 +105,10 @@ func runTool(ctx context.Context, dir, name string, args ...string) error {
 	return nil
 }
 
-// buildAll builds the generator and the capturers named in names into dir,
-// and with offline the savefile readers of libpcap and purecap, and returns
-// the path of each executable, keyed "gen", capturer name, and
+// buildAll builds the generator and the capturers named in names into dir
+// (a variant such as "purecap-ref" is its capturer run with -variant), and
+// with offline the savefile readers of libpcap and purecap, and returns the
+// path of each executable, keyed "gen", capturer name without variant, and
 // "offline-libpcap" and "offline-purecap".
 func buildAll(ctx context.Context, benchDir, dir string, names []string, offline bool) (map[string]string, error) {
 	bins := map[string]string{"gen": filepath.Join(dir, "gen")}
@@ -118,6 +119,10 @@ func buildAll(ctx context.Context, benchDir, dir string, names []string, offline
 		return nil, fmt.Errorf("building the generator: %w", err)
 	}
 	for _, name := range names {
+		name, _, _ = strings.Cut(name, "-")
+		if _, done := bins[name]; done {
+			continue
+		}
 		dst := filepath.Join(dir, "capture-"+name)
 		if err := capturerByName[name].build(ctx, benchDir, dst); err != nil {
 			hint := ""

@@ -22,9 +22,14 @@ func TestParseFlags(t *testing.T) {
 		cfg.drainRing != 1<<20 || cfg.ring != 64<<20 || cfg.runs != 3 {
 		t.Errorf("unexpected config %+v", cfg)
 	}
+	if cfg, err := parseFlags([]string{"-capturers", "libpcap,purecap,purecap-ref"}); err != nil || len(cfg.capturers) != 3 {
+		t.Errorf("purecap-ref: %+v, %v", cfg, err)
+	}
 	for _, args := range [][]string{
 		{"-modes", "fast"},
 		{"-capturers", "libpcap,pcapgo"},
+		{"-capturers", "purecap-dumper"},
+		{"-capturers", "libpcap-ref"},
 		{"-modes", ""},
 		{"-n", "0"},
 		{"-runs", "0"},

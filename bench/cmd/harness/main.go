@@ -59,7 +59,7 @@ func parseFlags(args []string) (*config, error) {
 	)
 	fs.Uint64Var(&c.count, "n", 1000000, "frames sent per run")
 	fs.StringVar(&modes, "modes", "stream,stream-default,drain", "comma-separated modes: stream, stream-default, drain, dump, offline, offline-pcapng")
-	fs.StringVar(&capturers, "capturers", "libpcap,purecap,afpacket", "comma-separated capturers: libpcap, purecap, afpacket")
+	fs.StringVar(&capturers, "capturers", "libpcap,purecap,afpacket", "comma-separated capturers: libpcap, purecap, purecap-ref (DispatchRef), afpacket")
 	fs.IntVar(&c.runs, "runs", 3, "runs per mode; the tables show medians")
 	fs.IntVar(&c.ring, "ring", 64<<20, "ring size in bytes for the stream mode")
 	fs.IntVar(&c.drainRing, "drain-ring", 0, "ring size in bytes for the drain mode, 0 = n*512 rounded up to a MiB")
@@ -86,8 +86,8 @@ func parseFlags(args []string) (*config, error) {
 		}
 	}
 	for _, name := range c.capturers {
-		if _, ok := capturerByName[name]; !ok {
-			return nil, fmt.Errorf("unknown capturer %q (want libpcap, purecap or afpacket)", name)
+		if _, ok := capturerByName[name]; !ok && name != "purecap-ref" {
+			return nil, fmt.Errorf("unknown capturer %q (want libpcap, purecap, purecap-ref or afpacket)", name)
 		}
 	}
 	switch {
