@@ -98,3 +98,35 @@ func TestFilterSize(t *testing.T) {
 		t.Errorf("in total %d instructions, %.3f× libpcap's %d (target %.2f×)", ours, ratio(ours, theirs), theirs, conformanceSizeTotal)
 	}
 }
+
+// TestFilterProgramsRunInUserSpace requires NewBPFFromInstructions, the
+// way into the user-space interpreter (savefiles, filters the kernel cannot
+// run), to take every program CompileFilter gives over the conformance
+// goldens, libpcap's loads at ancillary offsets the kernel does not know
+// and protochain's backward jumps included.
+func TestFilterProgramsRunInUserSpace(t *testing.T) {
+	n := 0
+	for _, f := range conformanceGoldens(t) {
+		lt := conformanceLinkType(t, f.LinkType)
+		for _, g := range f.Goldens {
+			prog, err := conformanceCompiler.Compile(lt, filtertest.Snaplen, g.Expr)
+			if err != nil {
+				continue
+			}
+			if _, err := NewBPFFromInstructions(prog); err != nil {
+				t.Errorf("%s %q: %v", f.LinkType, g.Expr, err)
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("no program compiled")
+	}
+	// libpcap loads the packet type at an ancillary offset the kernel does
+	// not know after pppoes on these link types; the load rejects.
+	for _, lt := range []LinkType{LinkTypeLoop, LinkTypeNull, LinkTypeLinuxSLL} {
+		if _, err := NewBPF(lt, 0, "pppoes or outbound"); err != nil {
+			t.Errorf("%v: NewBPF(pppoes or outbound): %v", lt, err)
+		}
+	}
+}

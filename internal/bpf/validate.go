@@ -52,11 +52,13 @@ func ValidateKernel(prog []bpf.RawInstruction) error {
 // kernel. It applies ValidateKernel's rules except that the program may be
 // longer than MaxInstructions, ja may jump backwards (libpcap compiles
 // protochain into loops), shifts by constants of 32 or more are allowed
-// (they give 0), and scratch words may be read before they are written
-// (they start at 0). These are the rules of libpcap's bpf_validate, except
-// that bpf_validate also lets through opcodes its interpreter does not know
-// and absolute loads at unknown ancillary offsets. The error is a
-// *ValidationError.
+// (they give 0), scratch words may be read before they are written (they
+// start at 0), and an absolute load may be at an ancillary offset the
+// kernel does not know (it rejects the packet, as in libpcap's interpreter,
+// where it is past the end of any packet: libpcap generates such loads for
+// inbound and outbound after pppoes). These are the rules of libpcap's
+// bpf_validate, except that bpf_validate also lets through opcodes its
+// interpreter does not know. The error is a *ValidationError.
 func ValidateInterpreter(prog []bpf.RawInstruction) error {
 	return validate(prog, false)
 }
@@ -113,7 +115,7 @@ func validate(prog []bpf.RawInstruction, kernel bool) error {
 				return bad("false branch target %d is past the end of the program (%d instructions)", t, n)
 			}
 		case opLdW, opLdH, opLdB:
-			if ins.K >= AncillaryOffset && ancillaryName(ins.K) == "" {
+			if kernel && ins.K >= AncillaryOffset && ancillaryName(ins.K) == "" {
 				return bad("load at SKF_AD_OFF%+d, which is no ancillary datum the kernel knows",
 					int32(ins.K-AncillaryOffset))
 			}

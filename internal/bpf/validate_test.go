@@ -85,9 +85,11 @@ func TestValidateRejects(t *testing.T) {
 		{"ja before the start", prog(stmt(opLdImm, 0), stmt(opJa, 0xfffffffd), retA), 1, "backward jump to -1", false},
 		{"jt past the end", prog(jmp(opJeqK, 0, 1, 0), retA), 0, "true branch target 2", false},
 		{"jf past the end", prog(jmp(opJsetX, 0, 0, 255), retA), 0, "false branch target 256", false},
-		{"unknown ancillary", prog(stmt(opLdW, AncillaryOffset+1), retA), 0, "SKF_AD_OFF+1", false},
-		{"ancillary past SKF_AD_MAX", prog(stmt(opLdB, AncillaryOffset+skfADMax), retA), 0, "SKF_AD_OFF+64", false},
-		{"ancillary at -1", prog(stmt(opLdH, 0xffffffff), retA), 0, "SKF_AD_OFF+4095", false},
+		// The interpreter takes these, as libpcap's bpf_validate does, and
+		// rejects the packet when it gets there (TestRunUnknownAncillary).
+		{"unknown ancillary", prog(stmt(opLdW, AncillaryOffset+1), retA), 0, "SKF_AD_OFF+1", true},
+		{"ancillary past SKF_AD_MAX", prog(stmt(opLdB, AncillaryOffset+skfADMax), retA), 0, "SKF_AD_OFF+64", true},
+		{"ancillary at -1", prog(stmt(opLdH, 0xffffffff), retA), 0, "SKF_AD_OFF+4095", true},
 		{"last is not a return", prog(retA, stmt(opLdImm, 0)), 1, "last instruction must be a return", false},
 		{"last is a jump", prog(jmp(opJeqK, 0, 0, 0)), 0, "past the end", false},
 		{"scratch read before any store", prog(stmt(opLdMem, 0), retA), 0, "M[0] is read on a path", true},
@@ -147,5 +149,24 @@ func TestValidateInterpreterProtochain(t *testing.T) {
 	var verr *ValidationError
 	if !errors.As(err, &verr) || p[verr.Index].Op != opJa {
 		t.Errorf("ValidateKernel = %v, want the backward ja", err)
+	}
+}
+
+// TestRunUnknownAncillary checks that a load at an ancillary offset the
+// kernel does not know rejects the packet, with or without metadata, as
+// libpcap's interpreter rejects a load past the end of the packet.
+func TestRunUnknownAncillary(t *testing.T) {
+	pkt := make([]byte, 64)
+	for _, k := range []uint32{AncillaryOffset + 1, AncillaryOffset + skfADMax, 0xffffffff} {
+		p := prog(stmt(opLdImm, 1), stmt(opLdH, k), stmt(opRetK, 100))
+		if err := ValidateInterpreter(p); err != nil {
+			t.Fatalf("%#x: %v", k, err)
+		}
+		if v := Run(p, pkt, len(pkt), Ancillary{PktType: 4, IfIndex: 2}); v != 0 {
+			t.Errorf("load at %#x with metadata: Run = %d, want 0", k, v)
+		}
+		if v := RunPlain(p, pkt, len(pkt)); v != 0 {
+			t.Errorf("load at %#x: RunPlain = %d, want 0", k, v)
+		}
 	}
 }

@@ -206,11 +206,16 @@ func checkProgram(t testing.TB, prog []bpf.RawInstruction) {
 }
 
 // validProgram checks a program of Compile's: at most 4096 instructions,
-// jumps in range and forward (but for libpcap's protochain loop, whose ja
-// goes back), scratch slots in range, a return at the end.
+// one the interpreter takes (ValidateInterpreter, the way into it for
+// savefiles and user-space filters), jumps in range and forward (but for
+// libpcap's protochain loop, whose ja goes back), scratch slots in range, a
+// return at the end.
 func validProgram(prog []bpf.RawInstruction) error {
 	if len(prog) == 0 || len(prog) > MaxInstructions {
 		return fmt.Errorf("program has %d instructions", len(prog))
+	}
+	if err := ibpf.ValidateInterpreter(prog); err != nil {
+		return err
 	}
 	if prog[len(prog)-1].Op&0x07 != clsRET {
 		return fmt.Errorf("program does not end in a return")
