@@ -26,6 +26,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"time"
 
@@ -93,15 +94,9 @@ func printProgram(format pcap.BPFFormat, ltName, file, device string, snaplen in
 	var lt pcap.LinkType
 	switch {
 	case ltName != "":
-		found := false
-		for n := range 300 {
-			if t := pcap.LinkType(n); strings.EqualFold(t.String(), ltName) || strings.EqualFold(t.String(), "LINKTYPE_"+ltName) {
-				lt, found = t, true
-				break
-			}
-		}
-		if !found {
-			return fmt.Errorf("-y %s: unknown link type", ltName)
+		var err error
+		if lt, err = parseLinkType(ltName); err != nil {
+			return err
 		}
 	case file != "":
 		h, err := pcap.OpenOffline(file)
@@ -124,6 +119,25 @@ func printProgram(format pcap.BPFFormat, ltName, file, device string, snaplen in
 	}
 	fmt.Print(pcap.FormatBPF(prog, format))
 	return nil
+}
+
+// parseLinkType reads -y: a LINKTYPE number or a name tcpdump uses, such
+// as EN10MB.
+func parseLinkType(s string) (pcap.LinkType, error) {
+	if n, err := strconv.ParseUint(s, 10, 32); err == nil {
+		return pcap.LinkType(n), nil
+	}
+	for _, t := range []pcap.LinkType{
+		pcap.LinkTypeNull, pcap.LinkTypeEthernet, pcap.LinkTypePPP, pcap.LinkTypeRaw,
+		pcap.LinkTypeIEEE802_11, pcap.LinkTypeLoop, pcap.LinkTypeLinuxSLL,
+		pcap.LinkTypeIEEE802_11Radio, pcap.LinkTypeCANSocketCAN, pcap.LinkTypeIPv4,
+		pcap.LinkTypeIPv6, pcap.LinkTypeNetlink, pcap.LinkTypeLinuxSLL2,
+	} {
+		if strings.EqualFold(t.String(), s) {
+			return t, nil
+		}
+	}
+	return 0, fmt.Errorf("-y %s: unknown link type", s)
 }
 
 // writeOpts are the flags of -w.
