@@ -96,21 +96,7 @@ func (h *Handle) Dispatch(cnt int, fn func(data []byte, ci CaptureInfo)) (int, e
 	}
 	// Deferred so that a panicking fn leaves the handle usable and closable.
 	defer h.unlockRead()
-	return h.dispatch(cnt, fn, nil)
-}
-
-// DispatchRef is Dispatch with each packet's CaptureInfo passed by
-// pointer: ci, like data, is valid only during the call, and fn must not
-// keep or change it. Go passes a CaptureInfo, 64 bytes, through memory,
-// copying it for every call; on a ring full of small packets that copy
-// costs about 2 ns a packet, which DispatchRef saves (see the README's
-// Performance section).
-func (h *Handle) DispatchRef(cnt int, fn func(data []byte, ci *CaptureInfo)) (int, error) {
-	if err := h.lockRead(); err != nil {
-		return 0, err
-	}
-	defer h.unlockRead()
-	return h.dispatch(cnt, nil, fn)
+	return h.dispatch(cnt, fn)
 }
 
 // Loop processes packets until cnt have been delivered (cnt <= 0: until an
@@ -195,7 +181,7 @@ func (h *Handle) readOne(lend bool, ci *CaptureInfo) ([]byte, error) {
 // if need be. The packet's frame or block stays out of the kernel's hands.
 func (h *Handle) readSlow(ci *CaptureInfo) ([]byte, error) {
 	var data []byte
-	n, err := h.read(1, func(d []byte, c CaptureInfo) { data, *ci = d, c }, nil, true)
+	n, err := h.read(1, func(d []byte, c CaptureInfo) { data, *ci = d, c }, true)
 	switch {
 	case err != nil:
 		return nil, err
@@ -241,7 +227,7 @@ func (h *Handle) takeStop() error {
 	return nil
 }
 
-func (h *Handle) dispatch(cnt int, fn func([]byte, CaptureInfo), ref func([]byte, *CaptureInfo)) (int, error) {
+func (h *Handle) dispatch(cnt int, fn func([]byte, CaptureInfo)) (int, error) {
 	limit := cnt
 	if limit <= 0 {
 		// Everything one wakeup brings: at most a ring's worth, so that a
@@ -251,7 +237,7 @@ func (h *Handle) dispatch(cnt int, fn func([]byte, CaptureInfo), ref func([]byte
 			limit = h.ring.info.Size() / 64
 		}
 	}
-	n, err := h.read(limit, fn, ref, false)
+	n, err := h.read(limit, fn, false)
 	if err == nil && h.stop.Load() != 0 {
 		// BreakLoop or Close from fn: report it with the count so far.
 		err = h.takeStop()
@@ -259,24 +245,18 @@ func (h *Handle) dispatch(cnt int, fn func([]byte, CaptureInfo), ref func([]byte
 	return n, err
 }
 
-// read hands up to limit packets to fn (to ref instead, if not nil),
+// read hands up to limit packets to fn,
 // waiting for the first at most the handle's timeout: 0 packets and no
 // error when it expires. It returns early after a packet when BreakLoop or
 // Close is called, leaving that to the caller to report. Unless keep is
 // set, the frame or block of the last packet goes back to the kernel before
 // read returns. readMu is held.
-func (h *Handle) read(limit int, fn func([]byte, CaptureInfo), ref func([]byte, *CaptureInfo), keep bool) (int, error) {
+func (h *Handle) read(limit int, fn func([]byte, CaptureInfo), keep bool) (int, error) {
 	if err := h.takeStop(); err != nil {
 		return 0, err
 	}
 	r := h.ring
-	walk := func() (int, error) {
-		if ref != nil {
-			return r.walkRef(limit, &h.stop, ref)
-		}
-		return r.walk(limit, &h.stop, fn)
-	}
-	n, err := walk()
+	n, err := r.walk(limit, &h.stop, fn)
 	if n == 0 && err == nil {
 		deadline := h.deadline()
 		for n == 0 && err == nil {
@@ -287,7 +267,7 @@ func (h *Handle) read(limit int, fn func([]byte, CaptureInfo), ref func([]byte, 
 				return 0, werr
 			}
 			// A block can hold only packets the handle does not deliver.
-			n, err = walk()
+			n, err = r.walk(limit, &h.stop, fn)
 		}
 	}
 	if err != nil {

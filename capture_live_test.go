@@ -79,9 +79,6 @@ func TestLiveDelivery(t *testing.T) {
 		"Dispatch": dispatchEach("Dispatch", func(h *Handle, cnt int, fn func([]byte, CaptureInfo)) (int, error) {
 			return h.Dispatch(cnt, fn)
 		}),
-		"DispatchRef": dispatchEach("DispatchRef", func(h *Handle, cnt int, fn func([]byte, CaptureInfo)) (int, error) {
-			return h.DispatchRef(cnt, func(data []byte, ci *CaptureInfo) { fn(data, *ci) })
-		}),
 		"Loop": func(t *testing.T, h *Handle, want [][]byte) []livePkt {
 			// Two Loops share the batch: the first must leave the rest.
 			var got []livePkt
@@ -115,7 +112,7 @@ func TestLiveDelivery(t *testing.T) {
 	}
 
 	for _, v := range liveVersions {
-		for _, name := range []string{"Dispatch", "DispatchRef", "Loop", "ReadPacketData", "ZeroCopyReadPacketData"} {
+		for _, name := range []string{"Dispatch", "Loop", "ReadPacketData", "ZeroCopyReadPacketData"} {
 			read := readers[name]
 			t.Run(v.String()+"/"+name, func(t *testing.T) {
 				h := env.open(env.B, Config{
@@ -153,13 +150,13 @@ func TestLiveDelivery(t *testing.T) {
 					if ci.CaptureLength != len(p.data) || ci.Length != len(p.data) {
 						t.Errorf("frame %d: CaptureLength %d Length %d, data %d bytes", i, ci.CaptureLength, ci.Length, len(p.data))
 					}
-					if ci.InterfaceIndex != env.BIdx || ci.PacketType != PacketHost || ci.VLAN.Present {
-						t.Errorf("frame %d: ifindex %d type %v vlan %+v, want %d host no vlan", i, ci.InterfaceIndex, ci.PacketType, ci.VLAN, env.BIdx)
+					if ci.InterfaceIndex != env.BIdx || ci.PacketType() != PacketHost || ci.VLAN().Present {
+						t.Errorf("frame %d: ifindex %d type %v vlan %+v, want %d host no vlan", i, ci.InterfaceIndex, ci.PacketType(), ci.VLAN(), env.BIdx)
 					}
-					if ci.Timestamp.Before(start.Add(-time.Second)) || ci.Timestamp.After(time.Now().Add(time.Second)) {
+					if ci.Time().Before(start.Add(-time.Second)) || ci.Time().After(time.Now().Add(time.Second)) {
 						t.Errorf("frame %d: timestamp %v outside the test's run (%v to now)", i, ci.Timestamp, start)
 					}
-					if i > 0 && ci.Timestamp.Before(all[i-1].ci.Timestamp) {
+					if i > 0 && ci.Timestamp < all[i-1].ci.Timestamp {
 						t.Errorf("frame %d: timestamp %v before the previous frame's %v", i, ci.Timestamp, all[i-1].ci.Timestamp)
 					}
 				}
@@ -276,15 +273,15 @@ func TestLiveVLAN(t *testing.T) {
 			checkFrames(t, got, sent)
 			for i, c := range vlanCases {
 				want := VLANTag{Present: true, TCI: c.tci, TPID: c.tpid}
-				if ci := got[i].ci; ci.VLAN != want || ci.Length != len(sent[i]) || ci.CaptureLength != len(sent[i]) {
-					t.Errorf("%s: VLAN %+v Length %d CaptureLength %d, want %+v %d %d", c.name, ci.VLAN, ci.Length, ci.CaptureLength, want, len(sent[i]), len(sent[i]))
+				if ci := got[i].ci; ci.VLAN() != want || ci.Length != len(sent[i]) || ci.CaptureLength != len(sent[i]) {
+					t.Errorf("%s: VLAN %+v Length %d CaptureLength %d, want %+v %d %d", c.name, ci.VLAN(), ci.Length, ci.CaptureLength, want, len(sent[i]), len(sent[i]))
 				}
-				if got[i].ci.VLAN.ID() != c.tci&0xfff {
-					t.Errorf("%s: VLAN ID %d, want %d", c.name, got[i].ci.VLAN.ID(), c.tci&0xfff)
+				if got[i].ci.VLAN().ID() != c.tci&0xfff {
+					t.Errorf("%s: VLAN ID %d, want %d", c.name, got[i].ci.VLAN().ID(), c.tci&0xfff)
 				}
 			}
-			if ci := got[len(got)-1].ci; ci.VLAN.Present {
-				t.Errorf("untagged frame: VLAN %+v", ci.VLAN)
+			if ci := got[len(got)-1].ci; ci.VLAN().Present {
+				t.Errorf("untagged frame: VLAN %+v", ci.VLAN())
 			}
 
 			// Truncated: the tag counts in the snapshot length.
@@ -377,12 +374,12 @@ func TestLiveAnyCooked(t *testing.T) {
 						collect(t, h, 2*len(part), func(data []byte, ci CaptureInfo) bool {
 							p := livePkt{bytes.Clone(data), ci}
 							switch {
-							case ci.InterfaceIndex == env.BIdx && ci.PacketType == PacketHost:
+							case ci.InterfaceIndex == env.BIdx && ci.PacketType() == PacketHost:
 								in = append(in, p)
-							case ci.InterfaceIndex == env.AIdx && ci.PacketType == PacketOutgoing:
+							case ci.InterfaceIndex == env.AIdx && ci.PacketType() == PacketOutgoing:
 								out = append(out, p)
 							default:
-								t.Errorf("unexpected packet on ifindex %d type %v: %s", ci.InterfaceIndex, ci.PacketType, hexdump(data))
+								t.Errorf("unexpected packet on ifindex %d type %v: %s", ci.InterfaceIndex, ci.PacketType(), hexdump(data))
 								return false
 							}
 							return true
@@ -412,7 +409,7 @@ func TestLiveAnyCooked(t *testing.T) {
 						// are the header with the TPID, then the frame from
 						// its TCI on.
 						want = slices.Concat(hdr(PacketHost, env.BIdx, c.tpid), f[14:])
-						if vt := in[j].ci.VLAN; vt != (VLANTag{Present: true, TCI: c.tci, TPID: c.tpid}) {
+						if vt := in[j].ci.VLAN(); vt != (VLANTag{Present: true, TCI: c.tci, TPID: c.tpid}) {
 							t.Errorf("%s: VLAN %+v", c.name, vt)
 						}
 					}
@@ -451,8 +448,8 @@ func TestLivePacketTypes(t *testing.T) {
 	got := collect(t, h, len(sent), isLive)
 	checkFrames(t, got, sent)
 	for i, d := range dsts {
-		if got[i].ci.PacketType != d.want {
-			t.Errorf("frame to %v: packet type %v, want %v", d.mac, got[i].ci.PacketType, d.want)
+		if got[i].ci.PacketType() != d.want {
+			t.Errorf("frame to %v: packet type %v, want %v", d.mac, got[i].ci.PacketType(), d.want)
 		}
 	}
 }
@@ -476,8 +473,8 @@ func TestLivePromisc(t *testing.T) {
 	sendAll(t, s, f)
 	got := collect(t, h, 1, isLive)
 	checkFrames(t, got, [][]byte{f})
-	if got[0].ci.PacketType != PacketOtherHost {
-		t.Errorf("frame for another host: packet type %v, want otherhost", got[0].ci.PacketType)
+	if got[0].ci.PacketType() != PacketOtherHost {
+		t.Errorf("frame for another host: packet type %v, want otherhost", got[0].ci.PacketType())
 	}
 	h.Close()
 	if p := env.promiscuity(env.B); p != 0 {
@@ -510,8 +507,8 @@ func TestLivePromisc(t *testing.T) {
 	sendAll(t, s, f)
 	got = collect(t, h, 1, isLive)
 	checkFrames(t, got, [][]byte{f})
-	if got[0].ci.PacketType != PacketOtherHost {
-		t.Errorf("non-promiscuous, frame for another host: packet type %v, want otherhost", got[0].ci.PacketType)
+	if got[0].ci.PacketType() != PacketOtherHost {
+		t.Errorf("non-promiscuous, frame for another host: packet type %v, want otherhost", got[0].ci.PacketType())
 	}
 
 	// "any" ignores Promisc and leaves every interface alone.
@@ -555,14 +552,14 @@ func TestLiveDirection(t *testing.T) {
 			got = collect(t, hOut, n, isLive)
 			checkFrames(t, got, out)
 			for _, p := range got {
-				if p.ci.PacketType != PacketOutgoing || p.ci.InterfaceIndex != env.BIdx {
-					t.Errorf("sent frame: packet type %v ifindex %d, want outgoing %d", p.ci.PacketType, p.ci.InterfaceIndex, env.BIdx)
+				if p.ci.PacketType() != PacketOutgoing || p.ci.InterfaceIndex != env.BIdx {
+					t.Errorf("sent frame: packet type %v ifindex %d, want outgoing %d", p.ci.PacketType(), p.ci.InterfaceIndex, env.BIdx)
 				}
 			}
 			got = collect(t, hAll, 2*n, isLive)
 			var gotIn, gotOut [][]byte
 			for _, p := range got {
-				if p.ci.PacketType == PacketOutgoing {
+				if p.ci.PacketType() == PacketOutgoing {
 					gotOut = append(gotOut, p.data)
 				} else {
 					gotIn = append(gotIn, p.data)
@@ -636,8 +633,8 @@ func TestLiveLoopback(t *testing.T) {
 					for i, m := range markers {
 						if bytes.Contains(data, m) {
 							count[i]++
-							if ci.InterfaceIndex != env.LoIdx || ci.PacketType != PacketHost {
-								t.Errorf("datagram %d: ifindex %d type %v, want %d host", i, ci.InterfaceIndex, ci.PacketType, env.LoIdx)
+							if ci.InterfaceIndex != env.LoIdx || ci.PacketType() != PacketHost {
+								t.Errorf("datagram %d: ifindex %d type %v, want %d host", i, ci.InterfaceIndex, ci.PacketType(), env.LoIdx)
 							}
 							return true
 						}

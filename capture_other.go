@@ -33,10 +33,6 @@ func (h *Handle) Dispatch(cnt int, fn func(data []byte, ci CaptureInfo)) (int, e
 	return 0, ErrNotSupported
 }
 
-func (h *Handle) DispatchRef(cnt int, fn func(data []byte, ci *CaptureInfo)) (int, error) {
-	return 0, ErrNotSupported
-}
-
 func (h *Handle) Loop(cnt int, fn func(data []byte, ci CaptureInfo)) (int, error) {
 	return 0, ErrNotSupported
 }

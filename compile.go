@@ -75,12 +75,13 @@ func (b *BPF) Instructions() []bpf.RawInstruction {
 // from ci. It allocates nothing.
 func (b *BPF) Matches(ci CaptureInfo, data []byte) bool {
 	if b.ancillary {
+		tag := ci.VLAN()
 		return ibpf.Run(b.prog, data, ci.Length, ibpf.Ancillary{
-			PktType:     uint8(ci.PacketType),
+			PktType:     uint8(ci.PacketType()),
 			IfIndex:     ci.InterfaceIndex,
-			VLANTCI:     ci.VLAN.TCI,
-			VLANPresent: ci.VLAN.Present,
-			VLANTPID:    ci.VLAN.TPID,
+			VLANTCI:     tag.TCI,
+			VLANPresent: tag.Present,
+			VLANTPID:    tag.TPID,
 		}) != 0
 	}
 	return ibpf.RunPlain(b.prog, data, ci.Length) != 0

@@ -2,6 +2,8 @@ package pcap
 
 import (
 	"errors"
+	"fmt"
+	"math"
 	"os"
 	"time"
 )
@@ -94,12 +96,20 @@ type Config struct {
 	BlockTimeout time.Duration
 }
 
-// CaptureInfo describes a captured packet. Its first fields have the names
-// gopacket uses.
+// CaptureInfo describes a captured packet. Its fields have the names
+// gopacket uses; what only Linux reports (the VLAN tag the kernel took out,
+// the packet type, the flow hash) is read and set with methods.
+//
+// A CaptureInfo is six machine words, so that Go passes it to a Dispatch
+// callback in registers: a larger struct would be copied through memory for
+// every packet, which costs more than the rest of the per-packet work.
 type CaptureInfo struct {
-	// Timestamp is when the kernel received (or sent) the packet, with
-	// nanosecond resolution (microsecond with TPACKET_V1).
-	Timestamp time.Time
+	// Timestamp is when the kernel received (or sent) the packet, in
+	// nanoseconds since the Unix epoch (microsecond resolution with
+	// TPACKET_V1 and in microsecond savefiles). Time returns it as a
+	// time.Time. A savefile timestamp outside what int64 nanoseconds hold
+	// (years 1678 to 2262) is clamped to the nearest end.
+	Timestamp int64
 	// CaptureLength is the number of bytes captured: the length of the data.
 	CaptureLength int
 	// Length is the packet's length on the wire, with any cooked header or
@@ -107,14 +117,101 @@ type CaptureInfo struct {
 	Length int
 	// InterfaceIndex is the index of the interface the packet was seen on.
 	InterfaceIndex int
-	// VLAN is the outer 802.1Q/802.1ad tag the kernel stripped from the
-	// packet, which the data has again.
-	VLAN VLANTag
-	// PacketType says whom the packet was for, or that the host sent it.
-	PacketType PacketType
-	// RxHash is the kernel's flow hash of the packet (TPACKET_V3 only; 0 when
-	// the kernel computed none).
-	RxHash uint32
+
+	vlan uint64 // TCI in bits 0-15, TPID in 16-31, bit 32 set when present
+	meta uint64 // packet type in bits 0-7, rxhash in bits 32-63
+}
+
+const vlanPresent = 1 << 32
+
+// Time returns the timestamp as a time.Time.
+func (ci CaptureInfo) Time() time.Time { return time.Unix(0, ci.Timestamp) }
+
+// SetTime sets the timestamp from a time.Time, clamped to what Timestamp
+// holds.
+func (ci *CaptureInfo) SetTime(t time.Time) { ci.Timestamp = unixNano(t) }
+
+// VLAN returns the outer 802.1Q/802.1ad tag the kernel stripped from the
+// packet, which the data has again.
+func (ci CaptureInfo) VLAN() VLANTag {
+	if ci.vlan&vlanPresent == 0 {
+		return VLANTag{}
+	}
+	return VLANTag{Present: true, TCI: uint16(ci.vlan), TPID: uint16(ci.vlan >> 16)}
+}
+
+// SetVLAN sets the VLAN tag; one that is not Present clears it.
+func (ci *CaptureInfo) SetVLAN(t VLANTag) {
+	ci.vlan = 0
+	if t.Present {
+		ci.vlan = vlanPresent | uint64(t.TPID)<<16 | uint64(t.TCI)
+	}
+}
+
+// PacketType says whom the packet was for, or that the host sent it.
+func (ci CaptureInfo) PacketType() PacketType { return PacketType(ci.meta) }
+
+// SetPacketType sets the packet type.
+func (ci *CaptureInfo) SetPacketType(t PacketType) {
+	ci.meta = ci.meta&^0xff | uint64(t)
+}
+
+// RxHash returns the kernel's flow hash of the packet (TPACKET_V3 only; 0
+// when the kernel computed none).
+func (ci CaptureInfo) RxHash() uint32 { return uint32(ci.meta >> 32) }
+
+// SetRxHash sets the flow hash.
+func (ci *CaptureInfo) SetRxHash(h uint32) {
+	ci.meta = ci.meta&0xffffffff | uint64(h)<<32
+}
+
+// String describes the packet in a line, for logs and tests.
+func (ci CaptureInfo) String() string {
+	s := fmt.Sprintf("%s caplen %d len %d ifindex %d %v",
+		ci.Time().UTC().Format(time.RFC3339Nano), ci.CaptureLength, ci.Length, ci.InterfaceIndex, ci.PacketType())
+	if t := ci.VLAN(); t.Present {
+		s += fmt.Sprintf(" vlan %d (tci %#04x tpid %#04x)", t.ID(), t.TCI, t.TPID)
+	}
+	if h := ci.RxHash(); h != 0 {
+		s += fmt.Sprintf(" rxhash %#08x", h)
+	}
+	return s
+}
+
+// The times int64 nanoseconds since the epoch can hold.
+var (
+	minNanoTime = time.Unix(0, math.MinInt64)
+	maxNanoTime = time.Unix(0, math.MaxInt64)
+)
+
+// unixNano is t.UnixNano clamped to the int64 range, outside which
+// t.UnixNano's result is undefined.
+func unixNano(t time.Time) int64 {
+	switch {
+	case t.Before(minNanoTime):
+		return math.MinInt64
+	case t.After(maxNanoTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// secNano is sec seconds and nsec nanoseconds after the epoch in
+// nanoseconds, clamped to the int64 range.
+func secNano(sec, nsec int64) int64 {
+	const safe = math.MaxInt64/1_000_000_000 - 1
+	if sec >= -safe && sec <= safe && nsec >= 0 && nsec < 1e9 {
+		return sec*1e9 + nsec
+	}
+	// time.Unix overflows far out; this is far past either end anyway.
+	const far = 1 << 62
+	switch {
+	case sec > far:
+		return math.MaxInt64
+	case sec < -far:
+		return math.MinInt64
+	}
+	return unixNano(time.Unix(sec, nsec))
 }
 
 // VLANTag is an 802.1Q tag the kernel took out of a packet.

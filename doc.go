@@ -24,8 +24,13 @@
 // data that points into the ring and is valid during the call only:
 //
 //	n, err := h.Dispatch(-1, func(data []byte, ci pcap.CaptureInfo) {
-//		// data[:ci.CaptureLength], captured at ci.Timestamp
+//		// len(data) == ci.CaptureLength; ci.Time() is when it was captured
 //	})
+//
+// CaptureInfo has gopacket's field names, with the timestamp in nanoseconds
+// since the epoch (Time converts it); the VLAN tag, packet type and flow
+// hash are methods. It is small enough for Go to pass in registers, so the
+// callback costs no copy of it.
 //
 // Loop repeats Dispatch up to a count. ReadPacketData returns a copy the
 // caller owns; ZeroCopyReadPacketData returns data valid until the next read.
@@ -33,7 +38,7 @@
 //
 // With the "any" device the data starts with a Linux cooked header (SLL, or
 // SLL2 with Config.LinkType). VLAN tags the kernel strips are put back in the
-// data, for Ethernet, SLL and SLL2, and reported in CaptureInfo.VLAN.
+// data, for Ethernet, SLL and SLL2, and reported by CaptureInfo.VLAN.
 //
 // # Filters
 //

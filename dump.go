@@ -45,7 +45,8 @@ type DumperOptions struct {
 	MaxBytes int64
 
 	// Interval, when > 0, starts a new file once a packet's timestamp is
-	// Interval or more past the start of the current file (tcpdump -G).
+	// Interval or more past the start of the current file (tcpdump -G); a
+	// packet with no timestamp (0) counts as dumped now.
 	// The file name is then a time template: see NewFileDumper.
 	Interval time.Duration
 
@@ -221,7 +222,7 @@ func ngStatsSize(lt LinkType, snaplen int) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := w.WritePacket(CaptureInfo{Timestamp: time.Unix(1, 0)}, nil); err != nil {
+	if err := w.WritePacket(CaptureInfo{Timestamp: 1e9}, nil); err != nil {
 		return 0, err
 	}
 	if err := w.Flush(); err != nil {
@@ -270,8 +271,8 @@ func (d *FileDumper) Dump(data []byte, ci CaptureInfo) {
 	}
 	if d.packets > 0 {
 		rotate := d.opts.MaxBytes > 0 && d.size+rec+d.trailer > d.opts.MaxBytes
-		t := ci.Timestamp
-		if t.IsZero() && (rotate || d.opts.Interval > 0) {
+		t := ci.Time()
+		if ci.Timestamp == 0 && (rotate || d.opts.Interval > 0) {
 			t = d.now()
 		}
 		if d.opts.Interval > 0 && t.Sub(d.start) >= d.opts.Interval {

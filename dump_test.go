@@ -59,7 +59,7 @@ func readSavefile(t testing.TB, path string) ([]savedPacket, []NgInterface) {
 		if ci.CaptureLength != len(data) {
 			t.Fatalf("%s: packet %d: CaptureLength %d, %d bytes", path, len(pkts), ci.CaptureLength, len(data))
 		}
-		pkts = append(pkts, savedPacket{ci.Timestamp, data, ci.Length, ci.InterfaceIndex})
+		pkts = append(pkts, savedPacket{ci.Time(), data, ci.Length, ci.InterfaceIndex})
 	}
 	var ifs []NgInterface
 	if ifaces != nil {
@@ -140,7 +140,7 @@ func TestFileDumperSingle(t *testing.T) {
 			ts := func(i int) time.Time { return dumpT0.Add(time.Duration(i) * 1234567 * time.Nanosecond) }
 			for i := range 100 {
 				data := dumpPacket(i)
-				d.Dump(data, CaptureInfo{Timestamp: ts(i), CaptureLength: len(data), Length: len(data) + i})
+				d.Dump(data, CaptureInfo{Timestamp: ts(i).UnixNano(), CaptureLength: len(data), Length: len(data) + i})
 			}
 			if d.Name() != path {
 				t.Errorf("Name() = %q, want %q", d.Name(), path)
@@ -204,7 +204,7 @@ func TestFileDumperSize(t *testing.T) {
 			const n = 200
 			for i := range n {
 				data := dumpPacket(i)
-				d.Dump(data, CaptureInfo{Timestamp: ts(i), Length: len(data)})
+				d.Dump(data, CaptureInfo{Timestamp: ts(i).UnixNano(), Length: len(data)})
 			}
 			if err := d.Close(); err != nil {
 				t.Fatal(err)
@@ -264,7 +264,7 @@ func TestFileDumperRing(t *testing.T) {
 	var files []string // name of the file of each packet
 	for i := range 300 {
 		data := dumpPacket(i)
-		d.Dump(data, CaptureInfo{Timestamp: ts(i), Length: len(data)})
+		d.Dump(data, CaptureInfo{Timestamp: ts(i).UnixNano(), Length: len(data)})
 		files = append(files, d.Name())
 	}
 	if err := d.Close(); err != nil {
@@ -319,7 +319,7 @@ func TestFileDumperInterval(t *testing.T) {
 	}
 	for i := range 30 { // 45 s
 		data := dumpPacket(i)
-		d.Dump(data, CaptureInfo{Timestamp: ts(i), Length: len(data)})
+		d.Dump(data, CaptureInfo{Timestamp: ts(i).UnixNano(), Length: len(data)})
 	}
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
@@ -360,12 +360,18 @@ func TestFileDumperIntervalSize(t *testing.T) {
 		OnRotate: func(p string) { rotated = append(rotated, filepath.Base(p)) },
 	}, clock)
 	data := dumpPacket(5)[:1000] // 1032 bytes a block; 3 fit in 4000 after the 48-byte header
-	dump := func(ts time.Time) { d.Dump(data, CaptureInfo{Timestamp: ts, Length: len(data)}) }
+	dump := func(ts time.Time) {
+		ci := CaptureInfo{Length: len(data)}
+		if !ts.IsZero() {
+			ci.SetTime(ts)
+		}
+		d.Dump(data, ci)
+	}
 	for range 7 {
 		dump(dumpT0)
 	}
 	clock.t = dumpT0.Add(time.Minute)
-	dump(time.Time{}) // no timestamp: the clock's time, a minute on
+	dump(time.Time{}) // no timestamp (0): the clock's time, a minute on
 	for range 4 {
 		dump(dumpT0.Add(2 * time.Minute))
 	}
@@ -393,7 +399,7 @@ func TestFileDumperNumberedInterval(t *testing.T) {
 	dir := t.TempDir()
 	d := newTestDumper(t, filepath.Join(dir, "x.pcap"), DumperOptions{Interval: time.Second, MaxFiles: 12}, nil)
 	for i := range 30 {
-		d.Dump(dumpPacket(i), CaptureInfo{Timestamp: dumpT0.Add(time.Duration(i) * 500 * time.Millisecond)})
+		d.Dump(dumpPacket(i), CaptureInfo{Timestamp: dumpT0.Add(time.Duration(i) * 500 * time.Millisecond).UnixNano()})
 	}
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
@@ -419,7 +425,7 @@ func TestFileDumperStats(t *testing.T) {
 		WriterOptions: []WriterOption{WithInterfaceName("pa")},
 	}, nil)
 	for i := range 3 {
-		d.Dump(dumpPacket(i), CaptureInfo{Timestamp: dumpT0})
+		d.Dump(dumpPacket(i), CaptureInfo{Timestamp: dumpT0.UnixNano()})
 	}
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
@@ -501,7 +507,7 @@ func TestFileDumperAllocs(t *testing.T) {
 			}, nil)
 			defer d.Close()
 			data := dumpPacket(3)
-			ci := CaptureInfo{Timestamp: dumpT0, CaptureLength: len(data), Length: len(data)}
+			ci := CaptureInfo{Timestamp: dumpT0.UnixNano(), CaptureLength: len(data), Length: len(data)}
 			dump := d.Dump // as Dispatch gets it
 			allocs := testing.AllocsPerRun(10000, func() { dump(data, ci) })
 			if allocs != 0 {
@@ -544,7 +550,7 @@ func BenchmarkFileDumper(b *testing.B) {
 			b.Fatal(err)
 		}
 		data := dumpPacket(1)[:64]
-		ci := CaptureInfo{Timestamp: time.Now(), CaptureLength: 64, Length: 64}
+		ci := CaptureInfo{Timestamp: time.Now().UnixNano(), CaptureLength: 64, Length: 64}
 		b.ReportAllocs()
 		b.SetBytes(64)
 		for b.Loop() {
@@ -563,7 +569,7 @@ func BenchmarkFileDumper(b *testing.B) {
 			}
 			defer d.Close()
 			data := dumpPacket(1)[:64]
-			ci := CaptureInfo{Timestamp: time.Now(), CaptureLength: 64, Length: 64}
+			ci := CaptureInfo{Timestamp: time.Now().UnixNano(), CaptureLength: 64, Length: 64}
 			b.ReportAllocs()
 			b.SetBytes(64)
 			for b.Loop() {

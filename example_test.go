@@ -22,28 +22,9 @@ func ExampleOpen() {
 	}
 	defer h.Close()
 	n, err := h.Loop(100, func(data []byte, ci pcap.CaptureInfo) {
-		fmt.Println(ci.Timestamp, ci.CaptureLength, ci.Length)
+		fmt.Println(ci.Time().Format(time.RFC3339Nano), ci.CaptureLength, ci.Length, ci.VLAN().ID())
 	})
 	fmt.Println(n, "packets", err)
-}
-
-// Count bytes per interface at a high packet rate: DispatchRef passes the
-// CaptureInfo by pointer, valid only during the call, as the data is.
-func ExampleHandle_DispatchRef() {
-	h, err := pcap.Open("any", pcap.Config{Snaplen: 128, Timeout: 100 * time.Millisecond})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer h.Close()
-	bytesPerIf := map[int]int{}
-	for range 100 {
-		if _, err := h.DispatchRef(-1, func(data []byte, ci *pcap.CaptureInfo) {
-			bytesPerIf[ci.InterfaceIndex] += ci.Length
-		}); err != nil {
-			log.Fatal(err)
-		}
-	}
-	fmt.Println(bytesPerIf)
 }
 
 // Stop a capture from another goroutine: Dispatch returns the packets it

@@ -189,16 +189,16 @@ func TestReadPacketData(t *testing.T) {
 	}
 }
 
-// TestDispatchRef checks that DispatchRef delivers what Dispatch does, with
-// count limits, and stops after the packet during which BreakLoop is called.
-func TestDispatchRef(t *testing.T) {
+// TestDispatchCounts checks Dispatch's count limits, and that it stops
+// after the packet during which BreakLoop is called.
+func TestDispatchCounts(t *testing.T) {
 	for _, v := range allVersions {
 		t.Run(v.String(), func(t *testing.T) {
 			k, h, want := handleRing(t, v, 12)
 			var got []gotPkt
-			fn := func(data []byte, ci *CaptureInfo) {
-				checkData(t, h.ring, data, *ci)
-				got = append(got, gotPkt{data: bytes.Clone(data), ci: *ci})
+			fn := func(data []byte, ci CaptureInfo) {
+				checkData(t, h.ring, data, ci)
+				got = append(got, gotPkt{data: bytes.Clone(data), ci: ci})
 				if len(got) == 7 {
 					h.BreakLoop()
 				}
@@ -207,9 +207,9 @@ func TestDispatchRef(t *testing.T) {
 				cnt, want int
 				err       error
 			}{{5, 5, nil}, {1, 1, nil}, {0, 1, ErrBreak}, {0, 5, nil}, {-1, 0, nil}} {
-				n, err := h.DispatchRef(step.cnt, fn)
+				n, err := h.Dispatch(step.cnt, fn)
 				if n != step.want || !errors.Is(err, step.err) {
-					t.Fatalf("DispatchRef(%d) = %d, %v; want %d, %v", step.cnt, n, err, step.want, step.err)
+					t.Fatalf("Dispatch(%d) = %d, %v; want %d, %v", step.cnt, n, err, step.want, step.err)
 				}
 			}
 			checkPkts(t, got, want)
@@ -218,7 +218,7 @@ func TestDispatchRef(t *testing.T) {
 	}
 }
 
-// TestReadAllocations checks that Dispatch, DispatchRef and
+// TestReadAllocations checks that Dispatch and
 // ZeroCopyReadPacketData allocate nothing per packet, on every ring version.
 func TestReadAllocations(t *testing.T) {
 	for _, v := range []TPacketVersion{TPacketV1, TPacketV2, TPacketV3} {
@@ -237,12 +237,6 @@ func TestReadAllocations(t *testing.T) {
 			allocs("Dispatch", func() {
 				if n, err := h.Dispatch(-1, fn); n != br.pkts || err != nil {
 					t.Fatalf("Dispatch = %d, %v; want %d packets", n, err, br.pkts)
-				}
-			})
-			ref := func(data []byte, ci *CaptureInfo) { sum += len(data) + ci.Length }
-			allocs("DispatchRef", func() {
-				if n, err := h.DispatchRef(-1, ref); n != br.pkts || err != nil {
-					t.Fatalf("DispatchRef = %d, %v; want %d packets", n, err, br.pkts)
 				}
 			})
 			allocs("ZeroCopyReadPacketData", func() {

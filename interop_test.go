@@ -270,7 +270,7 @@ func ourRead(t testing.TB, path string) []toolPacket {
 	var pkts []toolPacket
 	_, err = h.Loop(-1, func(data []byte, ci CaptureInfo) {
 		pkts = append(pkts, toolPacket{
-			TS: ci.Timestamp.UnixNano(), Len: ci.Length, CapLen: ci.CaptureLength,
+			TS: ci.Timestamp, Len: ci.Length, CapLen: ci.CaptureLength,
 			Data: bytes.Clone(data), IfID: ci.InterfaceIndex, HaveLen: true,
 		})
 	})
@@ -377,7 +377,7 @@ func interopPackets(t testing.TB, nIfaces int) []interopPacket {
 			ts = ts.Truncate(time.Second).Add(999999999) // carries when rounded
 		}
 		pkts[i] = interopPacket{
-			ci:    CaptureInfo{Timestamp: ts, CaptureLength: len(d), Length: lens[i]},
+			ci:    CaptureInfo{Timestamp: ts.UnixNano(), CaptureLength: len(d), Length: lens[i]},
 			data:  d,
 			iface: i % nIfaces,
 		}
@@ -439,7 +439,7 @@ func writeInterop(t testing.TB, path string, ng bool, snaplen int, ifaces []inte
 			t.Fatal(err)
 		}
 		ifc := ifaces[p.iface]
-		ts := p.ci.Timestamp
+		ts := p.ci.Time()
 		if !ifc.nano {
 			ts = ts.Truncate(time.Microsecond)
 		}

@@ -18,7 +18,6 @@ import (
 // from either.
 type PacketHandle interface {
 	Dispatch(cnt int, fn func(data []byte, ci CaptureInfo)) (int, error)
-	DispatchRef(cnt int, fn func(data []byte, ci *CaptureInfo)) (int, error)
 	Loop(cnt int, fn func(data []byte, ci CaptureInfo)) (int, error)
 	BreakLoop()
 	ReadPacketData() ([]byte, CaptureInfo, error)
@@ -132,18 +131,6 @@ func (h *OfflineHandle) SnapLen() int { return h.snaplen }
 // malformed file is reported with a *FormatError after the packets before
 // the fault.
 func (h *OfflineHandle) Dispatch(cnt int, fn func(data []byte, ci CaptureInfo)) (int, error) {
-	return h.dispatch(cnt, fn, nil)
-}
-
-// DispatchRef is Dispatch with each packet's CaptureInfo passed by
-// pointer, as (*Handle).DispatchRef: ci, like data, is valid only during
-// the call, and fn must not keep or change it.
-func (h *OfflineHandle) DispatchRef(cnt int, fn func(data []byte, ci *CaptureInfo)) (int, error) {
-	return h.dispatch(cnt, nil, fn)
-}
-
-// dispatch is Dispatch with fn, or DispatchRef with ref if not nil.
-func (h *OfflineHandle) dispatch(cnt int, fn func([]byte, CaptureInfo), ref func([]byte, *CaptureInfo)) (int, error) {
 	if err := h.lockRead(); err != nil {
 		return 0, err
 	}
@@ -160,11 +147,7 @@ func (h *OfflineHandle) dispatch(cnt int, fn func([]byte, CaptureInfo), ref func
 			}
 			return n, h.readErr(err)
 		}
-		if ref != nil {
-			ref(data, &h.ci)
-		} else {
-			fn(data, h.ci)
-		}
+		fn(data, h.ci)
 		n++
 		if h.stop.Load() != 0 {
 			return n, h.takeStop()

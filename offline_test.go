@@ -119,22 +119,6 @@ func TestOfflineReadPacketData(t *testing.T) {
 	sfCheck(t, got, ps, false)
 }
 
-func TestOfflineDispatchRef(t *testing.T) {
-	ps := sfPkts(20)
-	h := sfOpen(t, ps)
-	var got []sfPkt
-	fn := func(data []byte, ci *CaptureInfo) { got = append(got, sfPkt{*ci, append([]byte(nil), data...)}) }
-	for _, step := range []struct {
-		cnt, want int
-		err       error
-	}{{7, 7, nil}, {0, 13, nil}, {0, 0, io.EOF}} {
-		if n, err := h.DispatchRef(step.cnt, fn); n != step.want || err != step.err {
-			t.Fatalf("DispatchRef(%d) = %d, %v; want %d, %v", step.cnt, n, err, step.want, step.err)
-		}
-	}
-	sfCheck(t, got, ps, false)
-}
-
 func TestOfflineReader(t *testing.T) {
 	ps := sfPkts(10)
 	file := sfWrite(t, LinkTypeRaw, 1000, ps)
@@ -257,7 +241,7 @@ func TestOfflineFilterLinkTypes(t *testing.T) {
 	// Ethernet UDP, raw UDP, Ethernet TCP, raw TCP, Ethernet UDP.
 	for i, proto := range []byte{17, 17, 6, 6, 17} {
 		f := sfFrame(proto, i, 80)
-		ci := CaptureInfo{Timestamp: sfTime(i), Length: 80}
+		ci := CaptureInfo{Timestamp: sfTime(i).UnixNano(), Length: 80}
 		if i%2 == 1 {
 			err = w.WritePacketInterface(raw, ci, f[14:])
 		} else {
@@ -394,7 +378,7 @@ func TestOfflineBreakLoop(t *testing.T) {
 	h := sfOpen(t, ps)
 	// From the callback: after the current packet, with the count.
 	n, err := h.Dispatch(-1, func(data []byte, ci CaptureInfo) {
-		if ci.Timestamp.Equal(ps[4].ci.Timestamp.Truncate(time.Microsecond)) {
+		if ci.Time().Equal(ps[4].ci.Time().Truncate(time.Microsecond)) {
 			h.BreakLoop()
 		}
 	})
@@ -665,7 +649,7 @@ func benchmarkOfflineDispatch(b *testing.B, name string, newWriter func(io.Write
 	data := sfFrame(17, 0, 64)
 	ts := time.Unix(1700000000, 0)
 	for i := 0; i < npkts; i++ {
-		w.WritePacket(CaptureInfo{Timestamp: ts.Add(time.Duration(i) * time.Microsecond), Length: 64}, data)
+		w.WritePacket(CaptureInfo{Timestamp: ts.Add(time.Duration(i) * time.Microsecond).UnixNano(), Length: 64}, data)
 	}
 	if err := w.Close(); err != nil {
 		b.Fatal(err)

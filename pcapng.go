@@ -172,7 +172,42 @@ func pow10(n int) uint64 {
 
 // time converts a timestamp read from the file.
 func (c *ngClock) time(ticks uint64) time.Time {
-	var sec, ns uint64
+	sec, ns := c.split(ticks)
+	return time.Unix(int64(sec)+c.offset, int64(ns))
+}
+
+// nanos converts a timestamp in the interface's units to nanoseconds since
+// the epoch, clamped to the int64 range.
+func (c *ngClock) nanos(ticks uint64) int64 {
+	sec, ns := c.split(ticks)
+	// sec + offset, exactly: beyond the int64 range it is far past either
+	// end of what int64 nanoseconds hold.
+	var s int64
+	if c.offset >= 0 {
+		sum, carry := bits.Add64(sec, uint64(c.offset), 0)
+		if carry != 0 || sum > math.MaxInt64 {
+			return math.MaxInt64
+		}
+		s = int64(sum)
+	} else {
+		m := uint64(^c.offset) + 1 // -offset, 2^63 for math.MinInt64
+		switch {
+		case sec >= m && sec-m > math.MaxInt64:
+			return math.MaxInt64
+		case sec >= m:
+			s = int64(sec - m)
+		case m-sec > 1<<62:
+			return math.MinInt64
+		default:
+			s = -int64(m - sec)
+		}
+	}
+	return secNano(s, int64(ns))
+}
+
+// split converts a timestamp in the interface's units to seconds and
+// nanoseconds after the interface's offset.
+func (c *ngClock) split(ticks uint64) (sec, ns uint64) {
 	switch {
 	case c.pow2:
 		sec = ticks >> c.shift
@@ -185,7 +220,7 @@ func (c *ngClock) time(ticks uint64) time.Time {
 	default:
 		sec, ns = ticks/c.unit, ticks%c.unit*c.mul/c.div
 	}
-	return time.Unix(int64(sec)+c.offset, int64(ns))
+	return sec, ns
 }
 
 // ticks converts a time to the interface's units; times before the epoch
@@ -193,11 +228,17 @@ func (c *ngClock) time(ticks uint64) time.Time {
 // of at most nanoseconds, so div is 1 here and mul is the number of
 // nanoseconds per tick.
 func (c *ngClock) ticks(t time.Time) uint64 {
-	sec := t.Unix() - c.offset
+	return c.ticksNano(t.Unix(), int64(t.Nanosecond()))
+}
+
+// ticksNano is ticks for a time of sec seconds and ns nanoseconds (0 to
+// 1e9-1) after the epoch.
+func (c *ngClock) ticksNano(sec, nsec int64) uint64 {
+	sec -= c.offset
 	if sec < 0 {
 		return 0
 	}
-	ns := uint64(t.Nanosecond())
+	ns := uint64(nsec)
 	switch {
 	case c.pow2:
 		return uint64(sec)<<c.shift + ns<<c.shift/1e9
@@ -405,7 +446,11 @@ func (w *NgWriter) WritePacketInterface(id int, ci CaptureInfo, data []byte) err
 	if uint64(origlen) < math.MaxUint32 {
 		wire = uint32(origlen)
 	}
-	ts := ifc.clock.ticks(ci.Timestamp)
+	sec, nsec := ci.Timestamp/1e9, ci.Timestamp%1e9
+	if nsec < 0 {
+		sec, nsec = sec-1, nsec+1e9
+	}
+	ts := ifc.clock.ticksNano(sec, nsec)
 	if ifc.packets == 0 {
 		ifc.first = ts
 	}
@@ -610,7 +655,7 @@ func ngEndBlock(b, o []byte) []byte {
 // Each section has its own interfaces; a packet's CaptureInfo.InterfaceIndex
 // is its interface's index in Interfaces, which lists those of all
 // sections. A Simple Packet Block belongs to the section's first interface
-// and has no timestamp: its CaptureInfo.Timestamp is the zero time.Time.
+// and has no timestamp: its CaptureInfo.Timestamp is 0.
 //
 // Unlike libpcap, the reader accepts interfaces of different link types
 // and snapshot lengths (readPacket reports each packet's link type), and a
@@ -788,17 +833,15 @@ func (r *NgReader) readPacket(ci *CaptureInfo) ([]byte, LinkType, error) {
 				return r.fail(off+8, "simple packet block original length %d needs %d bytes but the block holds %d", origlen, caplen, room)
 			}
 			data = b[12 : 12+caplen : 12+caplen]
-			ci.Timestamp = time.Time{}
+			ci.Timestamp = 0
 		} else {
-			ci.Timestamp = r.clocks[g].time(ts)
+			ci.Timestamp = r.clocks[g].nanos(ts)
 		}
 		// Field by field: cheaper than assigning a whole CaptureInfo.
 		ci.CaptureLength = int(caplen)
 		ci.Length = int(origlen)
 		ci.InterfaceIndex = g
-		ci.VLAN = VLANTag{}
-		ci.PacketType = 0
-		ci.RxHash = 0
+		ci.vlan, ci.meta = 0, 0
 		return data, ifc.LinkType, nil
 	}
 }

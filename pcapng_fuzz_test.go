@@ -17,7 +17,7 @@ func FuzzNgReader(f *testing.F) {
 	w, _ := NewNgWriter(&out, LinkTypeEthernet, 64, WithInterfaceName("eth0"), WithInterfaceFilter("tcp"), WithOS("Linux"))
 	id, _ := w.AddInterface(NgInterface{LinkType: LinkTypeRaw, TSResolution: 0x80 | 10, TSOffset: 5})
 	for i := 0; i < 4; i++ {
-		w.WritePacketInterface(i%2*id, CaptureInfo{Timestamp: time.Unix(int64(i), int64(i)), Length: 100}, testPayload(i*30, i))
+		w.WritePacketInterface(i%2*id, CaptureInfo{Timestamp: time.Unix(int64(i), int64(i)).UnixNano(), Length: 100}, testPayload(i*30, i))
 	}
 	w.WriteStatistics(0, Stats{PacketsReceived: 4, PacketsDropped: 1, PacketsIfDropped: 2})
 	w.Close()

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync/atomic"
-	"time"
 	"unsafe"
 
 	"github.com/purecap/pcap/internal/afpacket"
@@ -150,16 +149,15 @@ func (d *decoder) decode(f []byte, sllOff int, h *rawHdr, ci *CaptureInfo) ([]by
 	if caplen > d.snaplen {
 		caplen = d.snaplen
 	}
-	ci.Timestamp = time.Unix(int64(h.sec), int64(h.nsec))
+	ci.Timestamp = int64(h.sec)*1e9 + int64(h.nsec)
 	ci.CaptureLength = caplen
 	ci.Length = wirelen
 	ci.InterfaceIndex = int(sll.Ifindex)
-	ci.VLAN = VLANTag{}
+	ci.vlan = 0
 	if vlan {
-		ci.VLAN = VLANTag{Present: true, TCI: h.tci, TPID: tpid}
+		ci.vlan = vlanPresent | uint64(tpid)<<16 | uint64(h.tci)
 	}
-	ci.PacketType = pkttype
-	ci.RxHash = h.rxhash
+	ci.meta = uint64(pkttype) | uint64(h.rxhash)<<32
 	data := f[start : start+caplen : start+caplen]
 	if d.userFilter != nil && !d.userFilter.Matches(*ci, data) {
 		return nil, false, nil
@@ -209,9 +207,6 @@ type ring struct {
 	lastSeq  uint64 // sequence number of the last block handed back
 	skipSeq  uint64
 	skipPkts int // packets to drop from the block with sequence number skipSeq
-
-	// refCI is the CaptureInfo walkRef hands out by pointer.
-	refCI CaptureInfo
 }
 
 // newRing checks that info describes mem and returns a walker over it.
@@ -283,45 +278,6 @@ func (r *ring) walk(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInfo)
 func asIs(sll *unix.RawSockaddrLinklayer, sllEnd, size, mac, caplen, wirelen int) bool {
 	return PacketType(sll.Pkttype) != PacketOutgoing && mac >= sllEnd && mac <= size &&
 		uint(caplen) <= uint(size-mac) && wirelen >= caplen
-}
-
-// walkRef is walk for a callback that takes the CaptureInfo by pointer, to
-// r.refCI. Runs of packets that go to the caller as they are come from
-// walkRefV3 or nextV2; any other packet (a block or frame to open, a tag
-// to put back, a cooked header, a filter or direction applied in user
-// space, a corrupt header) goes through walk, and its CaptureInfo is
-// copied to r.refCI.
-func (r *ring) walkRef(limit int, stop *atomic.Uint32, fn func([]byte, *CaptureInfo)) (int, error) {
-	one := func(data []byte, ci CaptureInfo) {
-		r.refCI = ci
-		fn(data, &r.refCI)
-	}
-	stopped := func() bool { return stop != nil && stop.Load() != 0 }
-	n := 0
-	for n < limit {
-		switch r.info.Version {
-		case TPacketV3:
-			n += r.walkRefV3(limit-n, stop, fn)
-		case TPacketV2:
-			for n < limit && !stopped() {
-				data, ok := r.nextV2(&r.refCI)
-				if !ok {
-					break
-				}
-				fn(data, &r.refCI)
-				n++
-			}
-		}
-		if n == limit || stopped() {
-			return n, nil
-		}
-		m, err := r.walk(1, stop, one)
-		n += m
-		if m == 0 || err != nil || stopped() {
-			return n, err
-		}
-	}
-	return n, nil
 }
 
 // ready reports whether the kernel has handed the ring's next frame or block

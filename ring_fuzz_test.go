@@ -69,14 +69,14 @@ func fuzzRing(f *testing.F, v TPacketVersion) {
 					t.Fatalf("read %d: the walk gives %+v, the fast paths %+v", i, slow[i], fast[i])
 				}
 			}
-			// So must DispatchRef's walk, a few packets a call.
-			ref := refAllFuzz(t, info, link, snaplen, dir, in[fuzzHeaderLen:], 1+int(mode/3)%5)
-			if len(slow) != len(ref) {
-				t.Fatalf("the walk reads %d packets or errors, walkRef %d", len(slow), len(ref))
+			// So must Dispatch's walk, a few packets a call.
+			lim := walkAllFuzz(t, info, link, snaplen, dir, in[fuzzHeaderLen:], 1+int(mode/3)%5)
+			if len(slow) != len(lim) {
+				t.Fatalf("the walk reads %d packets or errors one at a time, %d a few at a time", len(slow), len(lim))
 			}
 			for i := range slow {
-				if slow[i].err != ref[i].err || string(slow[i].data) != string(ref[i].data) || slow[i].ci != ref[i].ci {
-					t.Fatalf("read %d: the walk gives %+v, walkRef %+v", i, slow[i], ref[i])
+				if slow[i].err != lim[i].err || string(slow[i].data) != string(lim[i].data) || slow[i].ci != lim[i].ci {
+					t.Fatalf("read %d: one at a time gives %+v, a few at a time %+v", i, slow[i], lim[i])
 				}
 			}
 		}
@@ -184,16 +184,16 @@ func readAllFuzz(t *testing.T, info RingInfo, link linkKind, snaplen int, dir Di
 	return nil
 }
 
-// refAllFuzz reads a ring made of mem with walkRef, limit packets a call,
+// walkAllFuzz reads a ring made of mem with walk, limit packets a call,
 // until it is empty.
-func refAllFuzz(t *testing.T, info RingInfo, link linkKind, snaplen int, dir Direction, mem []byte, limit int) []fuzzRead {
+func walkAllFuzz(t *testing.T, info RingInfo, link linkKind, snaplen int, dir Direction, mem []byte, limit int) []fuzzRead {
 	_, r := fuzzRingOf(t, info, link, snaplen, dir, mem)
 	var out []fuzzRead
-	fn := func(data []byte, ci *CaptureInfo) {
-		out = append(out, fuzzRead{data: bytes.Clone(data), ci: *ci})
+	fn := func(data []byte, ci CaptureInfo) {
+		out = append(out, fuzzRead{data: bytes.Clone(data), ci: ci})
 	}
 	for calls := 0; calls < 1<<16; calls++ {
-		n, err := r.walkRef(limit, nil, fn)
+		n, err := r.walk(limit, nil, fn)
 		if err != nil {
 			out = append(out, fuzzRead{err: err.Error()})
 			continue

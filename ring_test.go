@@ -260,8 +260,8 @@ func TestRingVLAN(t *testing.T) {
 					return
 				}
 				for i, g := range got {
-					if g.ci.VLAN.Present != ps[i].vlan {
-						t.Fatalf("packet %d: VLAN %+v, tagged %v", i, g.ci.VLAN, ps[i].vlan)
+					if g.ci.VLAN().Present != ps[i].vlan {
+						t.Fatalf("packet %d: VLAN %+v, tagged %v", i, g.ci.VLAN(), ps[i].vlan)
 					}
 				}
 			})
@@ -301,8 +301,8 @@ func TestRingVLANLayout(t *testing.T) {
 				if g.ci.CaptureLength != len(want)+40 || g.ci.Length != len(want)+40 {
 					t.Fatalf("CaptureLength %d, Length %d, want %d", g.ci.CaptureLength, g.ci.Length, len(want)+40)
 				}
-				if g.ci.VLAN != (VLANTag{Present: true, TCI: 0x0064, TPID: 0x88a8}) || g.ci.VLAN.ID() != 100 {
-					t.Fatalf("VLAN %+v", g.ci.VLAN)
+				if g.ci.VLAN() != (VLANTag{Present: true, TCI: 0x0064, TPID: 0x88a8}) || g.ci.VLAN().ID() != 100 {
+					t.Fatalf("VLAN %+v", g.ci.VLAN())
 				}
 			})
 		}
@@ -360,8 +360,8 @@ func TestRingCookedHeader(t *testing.T) {
 					if string(g.data) != string(want) || g.ci.Length != len(want) {
 						t.Fatalf("got  % x (Length %d)\nwant % x", g.data, g.ci.Length, want)
 					}
-					if g.ci.PacketType != p.pkttype || g.ci.InterfaceIndex != int(p.ifindex) {
-						t.Fatalf("PacketType %v, InterfaceIndex %d", g.ci.PacketType, g.ci.InterfaceIndex)
+					if g.ci.PacketType() != p.pkttype || g.ci.InterfaceIndex != int(p.ifindex) {
+						t.Fatalf("PacketType %v, InterfaceIndex %d", g.ci.PacketType(), g.ci.InterfaceIndex)
 					}
 				})
 			}
@@ -492,8 +492,8 @@ func TestRingTimestamps(t *testing.T) {
 			}
 			for i, c := range cases {
 				nsec := map[TPacketVersion]int64{TPacketV1: c.v1, TPacketV2: c.v2, TPacketV3: c.v3}[v]
-				if want := time.Unix(c.ts.Unix(), nsec); !got[i].ci.Timestamp.Equal(want) {
-					t.Errorf("timestamp %v: got %v, want %v", c.ts.UTC(), got[i].ci.Timestamp.UTC(), want.UTC())
+				if want := time.Unix(c.ts.Unix(), nsec); !got[i].ci.Time().Equal(want) {
+					t.Errorf("timestamp %v: got %v, want %v", c.ts.UTC(), got[i].ci.Time().UTC(), want.UTC())
 				}
 			}
 		})
@@ -514,7 +514,7 @@ func TestRingMetadata(t *testing.T) {
 			if v == TPacketV3 {
 				wantHash = 0xdeadbeef
 			}
-			if g.ci.InterfaceIndex != 0x7ffffffe || g.ci.PacketType != PacketMulticast || g.ci.RxHash != wantHash {
+			if g.ci.InterfaceIndex != 0x7ffffffe || g.ci.PacketType() != PacketMulticast || g.ci.RxHash() != wantHash {
 				t.Fatalf("got %+v", g.ci)
 			}
 		})

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"time"
 )
 
 // Magic numbers of the pcap savefile format, as read in the file's own
@@ -132,7 +131,10 @@ func (w *Writer) WritePacket(ci CaptureInfo, data []byte) error {
 	if uint64(origlen) > math.MaxUint32 {
 		olen = math.MaxUint32
 	}
-	frac := ci.Timestamp.Nanosecond()
+	sec, frac := ci.Timestamp/1e9, ci.Timestamp%1e9
+	if frac < 0 {
+		sec, frac = sec-1, frac+1e9
+	}
 	if !w.nano {
 		frac /= 1000
 	}
@@ -142,7 +144,7 @@ func (w *Writer) WritePacket(ci CaptureInfo, data []byte) error {
 		}
 	}
 	b := w.buf
-	b = binary.NativeEndian.AppendUint32(b, uint32(ci.Timestamp.Unix()))
+	b = binary.NativeEndian.AppendUint32(b, uint32(sec))
 	b = binary.NativeEndian.AppendUint32(b, uint32(frac))
 	b = binary.NativeEndian.AppendUint32(b, uint32(caplen))
 	b = binary.NativeEndian.AppendUint32(b, olen)
@@ -418,13 +420,13 @@ func (r *Reader) next(ci *CaptureInfo) ([]byte, error) {
 		nsec *= 1000
 	}
 	*ci = CaptureInfo{
-		Timestamp:     time.Unix(int64(sec), nsec),
+		Timestamp:     int64(sec)*1e9 + nsec,
 		CaptureLength: int(caplen),
 		Length:        int(origlen),
 	}
 	if hl == pcapKuznetsovHdrLen {
 		ci.InterfaceIndex = int(int32(r.u32(h[16:20])))
-		ci.PacketType = PacketType(h[22])
+		ci.SetPacketType(PacketType(h[22]))
 	}
 	start := r.r + hl
 	r.r += need

@@ -57,7 +57,7 @@ func sfPkts(n int) []sfPkt {
 			proto = 6
 		}
 		d := sfFrame(proto, i, 60+(i*37)%1400)
-		ps[i] = sfPkt{ci: CaptureInfo{Timestamp: sfTime(i), CaptureLength: len(d), Length: len(d) + i%3}, data: d}
+		ps[i] = sfPkt{ci: CaptureInfo{Timestamp: sfTime(i).UnixNano(), CaptureLength: len(d), Length: len(d) + i%3}, data: d}
 	}
 	return ps
 }
@@ -102,11 +102,11 @@ func sfCheck(tb testing.TB, got, want []sfPkt, nano bool) {
 	}
 	for i := range want {
 		g, w := got[i], want[i]
-		ts := w.ci.Timestamp
+		ts := w.ci.Time()
 		if !nano {
 			ts = ts.Truncate(time.Microsecond)
 		}
-		if !g.ci.Timestamp.Equal(ts) {
+		if !g.ci.Time().Equal(ts) {
 			tb.Errorf("packet %d: timestamp %v, want %v", i, g.ci.Timestamp, ts)
 		}
 		if g.ci.CaptureLength != len(w.data) || g.ci.Length != w.ci.Length {
@@ -232,7 +232,7 @@ func TestSavefileBigEndian(t *testing.T) {
 		if len(got) != 2 {
 			t.Fatalf("%d packets", len(got))
 		}
-		if !got[0].ci.Timestamp.Equal(want) || got[0].ci.CaptureLength != 80 || got[0].ci.Length != 1500 || !bytes.Equal(got[0].data, data) {
+		if !got[0].ci.Time().Equal(want) || got[0].ci.CaptureLength != 80 || got[0].ci.Length != 1500 || !bytes.Equal(got[0].data, data) {
 			t.Errorf("packet 0: %+v", got[0].ci)
 		}
 		if got[1].ci.CaptureLength != 0 || len(got[1].data) != 0 {
@@ -294,9 +294,9 @@ func TestSavefileSnaplen(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := time.Unix(1, 0)
-	w.WritePacket(CaptureInfo{Timestamp: ts, Length: 1500}, data)
-	w.WritePacket(CaptureInfo{Timestamp: ts, Length: 10}, data) // Length < len(data)
-	w.WritePacket(CaptureInfo{Timestamp: ts}, data[:30])
+	w.WritePacket(CaptureInfo{Timestamp: ts.UnixNano(), Length: 1500}, data)
+	w.WritePacket(CaptureInfo{Timestamp: ts.UnixNano(), Length: 10}, data) // Length < len(data)
+	w.WritePacket(CaptureInfo{Timestamp: ts.UnixNano()}, data[:30])
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -358,8 +358,8 @@ func TestSavefileOldVersions(t *testing.T) {
 		t.Errorf("snaplen %d, want 114 (100 and a made-up Ethernet header)", r.Snaplen())
 	}
 	got := sfReadAll(t, r)
-	if len(got) != 1 || got[0].ci.InterfaceIndex != 7 || got[0].ci.PacketType != PacketOutgoing ||
-		!bytes.Equal(got[0].data, data) || !got[0].ci.Timestamp.Equal(time.Unix(5, 6000)) {
+	if len(got) != 1 || got[0].ci.InterfaceIndex != 7 || got[0].ci.PacketType() != PacketOutgoing ||
+		!bytes.Equal(got[0].data, data) || !got[0].ci.Time().Equal(time.Unix(5, 6000)) {
 		t.Errorf("modified format: %+v", got)
 	}
 }
@@ -552,9 +552,9 @@ func TestWriterErrors(t *testing.T) {
 func TestWriterBigPacket(t *testing.T) {
 	big := sfFrame(17, 1, 200000)
 	ps := []sfPkt{
-		{CaptureInfo{Timestamp: sfTime(0), Length: 60}, sfFrame(6, 0, 60)},
-		{CaptureInfo{Timestamp: sfTime(1), Length: len(big)}, big},
-		{CaptureInfo{Timestamp: sfTime(2), Length: 60}, sfFrame(6, 2, 60)},
+		{CaptureInfo{Timestamp: sfTime(0).UnixNano(), Length: 60}, sfFrame(6, 0, 60)},
+		{CaptureInfo{Timestamp: sfTime(1).UnixNano(), Length: len(big)}, big},
+		{CaptureInfo{Timestamp: sfTime(2).UnixNano(), Length: 60}, sfFrame(6, 2, 60)},
 	}
 	file := sfWrite(t, LinkTypeEthernet, 0, ps, WithBufferSize(4096))
 	r, err := NewReader(bytes.NewReader(file))
@@ -570,7 +570,7 @@ func TestWriterAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := sfFrame(17, 0, 64)
-	ci := CaptureInfo{Timestamp: time.Now(), CaptureLength: 64, Length: 64}
+	ci := CaptureInfo{Timestamp: time.Now().UnixNano(), CaptureLength: 64, Length: 64}
 	if n := testing.AllocsPerRun(10000, func() { w.WritePacket(ci, data) }); n != 0 {
 		t.Errorf("WritePacket: %v allocations per packet", n)
 	}
@@ -601,7 +601,7 @@ func BenchmarkWriterWritePacket(b *testing.B) {
 		b.Fatal(err)
 	}
 	data := sfFrame(17, 0, 64)
-	ci := CaptureInfo{Timestamp: time.Now(), CaptureLength: 64, Length: 64}
+	ci := CaptureInfo{Timestamp: time.Now().UnixNano(), CaptureLength: 64, Length: 64}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
@@ -632,7 +632,7 @@ func TestDumpAfterClose(t *testing.T) {
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
-		w.Dump(make([]byte, 60), CaptureInfo{Timestamp: time.Unix(1, 0), Length: 60})
+		w.Dump(make([]byte, 60), CaptureInfo{Timestamp: time.Unix(1, 0).UnixNano(), Length: 60})
 		if err := w.Err(); !errors.Is(err, ErrClosed) {
 			t.Errorf("%s: Err after a Dump on a closed writer = %v, want ErrClosed", name, err)
 		}

@@ -150,8 +150,8 @@ func TestLiveSetFilterVLAN(t *testing.T) {
 			got := collect(t, h, len(want), nil)
 			checkFrames(t, got, want)
 			for i, p := range got {
-				if p.ci.VLAN.ID() != 100 || p.ci.Length != 200 {
-					t.Errorf("frame %d: VLAN %+v Length %d", i, p.ci.VLAN, p.ci.Length)
+				if p.ci.VLAN().ID() != 100 || p.ci.Length != 200 {
+					t.Errorf("frame %d: VLAN %+v Length %d", i, p.ci.VLAN(), p.ci.Length)
 				}
 			}
 			if extra := drainExtra(t, h, nil, 200*time.Millisecond); len(extra) != 0 {
@@ -225,7 +225,7 @@ func TestLiveSetFilterAny(t *testing.T) {
 							return false
 						}
 						_, seq, ok := udpOf(data[hl:])
-						if !ok || want[seq] != ci.InterfaceIndex || ci.PacketType != PacketHost || !bytes.Equal(data[hl:], sent[seq][14:]) {
+						if !ok || want[seq] != ci.InterfaceIndex || ci.PacketType() != PacketHost || !bytes.Equal(data[hl:], sent[seq][14:]) {
 							bad = append(bad, livePkt{bytes.Clone(data), ci})
 							return false
 						}
@@ -236,7 +236,7 @@ func TestLiveSetFilterAny(t *testing.T) {
 					bad = append(bad, drainExtra(t, h, func([]byte, CaptureInfo) bool { return true }, 200*time.Millisecond)...)
 					if len(bad) != 0 {
 						t.Errorf("%d packets the filter rejects were delivered; first: %v %v\n%s",
-							len(bad), bad[0].ci.InterfaceIndex, bad[0].ci.PacketType, hexdump(bad[0].data))
+							len(bad), bad[0].ci.InterfaceIndex, bad[0].ci.PacketType(), hexdump(bad[0].data))
 					}
 				})
 			}
@@ -388,8 +388,8 @@ func TestLiveSetFilterVLANKernel(t *testing.T) {
 				// The kernel took the outer tag out: the kernel's filter
 				// read it from its ancillary data.
 				tagged := binary.BigEndian.Uint16(p.data[12:]) != liveType && binary.BigEndian.Uint16(p.data[12:]) != 0x0800
-				if p.ci.VLAN.Present != tagged || (tagged && p.ci.VLAN.TCI != binary.BigEndian.Uint16(p.data[14:])) {
-					t.Errorf("%q: frame %s: VLAN %+v", c.expr, hexdump(p.data), p.ci.VLAN)
+				if p.ci.VLAN().Present != tagged || (tagged && p.ci.VLAN().TCI != binary.BigEndian.Uint16(p.data[14:])) {
+					t.Errorf("%q: frame %s: VLAN %+v", c.expr, hexdump(p.data), p.ci.VLAN())
 				}
 			}
 			if extra := drainExtra(t, h, nil, 200*time.Millisecond); len(extra) != 0 {

@@ -4,7 +4,6 @@ package pcap
 
 import (
 	"sync/atomic"
-	"time"
 	"unsafe"
 
 	"github.com/purecap/pcap/internal/afpacket"
@@ -55,11 +54,11 @@ func (r *ring) nextV2(ci *CaptureInfo) ([]byte, bool) {
 	r.held = off
 	r.advanceFrame()
 	*ci = CaptureInfo{
-		Timestamp:      time.Unix(int64(hdr.Sec), int64(hdr.Nsec)),
+		Timestamp:      int64(hdr.Sec)*1e9 + int64(hdr.Nsec),
 		CaptureLength:  caplen,
 		Length:         wirelen,
 		InterfaceIndex: int(sll.Ifindex),
-		PacketType:     PacketType(sll.Pkttype),
+		meta:           uint64(sll.Pkttype),
 	}
 	return frame[mac : mac+caplen : mac+caplen], true
 }
@@ -92,15 +91,12 @@ func (r *ring) walkV2(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 				if caplen > d.snaplen {
 					caplen = d.snaplen
 				}
-				// Built in the call: a CaptureInfo assembled in a variable and
-				// copied costs a store-forwarding stall per packet.
 				fn(frame[mac:mac+caplen:mac+caplen], CaptureInfo{
-					Timestamp:      time.Unix(int64(hdr.Sec), int64(hdr.Nsec)),
+					Timestamp:      int64(hdr.Sec)*1e9 + int64(hdr.Nsec),
 					CaptureLength:  caplen,
 					Length:         wirelen,
 					InterfaceIndex: int(sll.Ifindex),
-					PacketType:     PacketType(sll.Pkttype),
-					RxHash:         0,
+					meta:           uint64(sll.Pkttype),
 				})
 				n++
 				if stop != nil && stop.Load() != 0 {

@@ -4,7 +4,6 @@ package pcap
 
 import (
 	"sync/atomic"
-	"time"
 	"unsafe"
 
 	"github.com/purecap/pcap/internal/afpacket"
@@ -97,15 +96,6 @@ func (r *ring) walkV3(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 	var ci CaptureInfo
 	d := &r.dec
 	fast := d.cooked == 0 && d.direction == DirectionInOut && d.userFilter == nil
-	// The fast path fills the CaptureInfo of the next packet of the block
-	// before it calls fn for the current one, alternating between two.
-	// Passing a CaptureInfo copies it, and a copy of one filled just before
-	// stalls on its recent stores (they cannot be forwarded to the copy's
-	// wider loads): a third of the cost of a packet.
-	// Two variables, not an array: indexing one would copy through yet
-	// another temporary.
-	var ciA, ciB CaptureInfo
-	useB, preOff := false, -1 // ciA (ciB if useB) describes the packet at preOff
 	n := 0
 	for n < limit {
 		if !r.inBlock || r.pktLeft == 0 {
@@ -116,7 +106,6 @@ func (r *ring) walkV3(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 			if !ok {
 				return n, err
 			}
-			preOff = -1
 			continue
 		}
 		bs := r.info.BlockSize
@@ -147,34 +136,14 @@ func (r *ring) walkV3(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 				mac, caplen, wirelen := int(hdr.Mac), int(hdr.Snaplen), int(hdr.Len)
 				if asIs(sll, sllEndV3, len(pkt), mac, caplen, wirelen) {
 					caplen = min(caplen, d.snaplen)
-					now, next := &ciA, &ciB
-					if useB {
-						now, next = next, now
-					}
-					if preOff != off {
-						fillInfoV3(now, hdr, sll, d.snaplen)
-					}
-					preOff = -1
-					if r.pktLeft > 0 && end <= bs-sllEndV3 {
-						// end is the next packet's header, checked above.
-						// fillInfoV3 by hand: it is too large to inline.
-						nh := (*unix.Tpacket3Hdr)(unsafe.Pointer(&block[end]))
-						nsll := (*unix.RawSockaddrLinklayer)(unsafe.Pointer(&block[end+sllOffV3]))
-						next.Timestamp = time.Unix(int64(nh.Sec), int64(nh.Nsec))
-						next.CaptureLength = min(int(nh.Snaplen), d.snaplen)
-						next.Length = int(nh.Len)
-						next.InterfaceIndex = int(nsll.Ifindex)
-						next.PacketType = PacketType(nsll.Pkttype)
-						next.RxHash = nh.Hv1.Rxhash
-						preOff = end
-					}
-					data := pkt[mac : mac+caplen : mac+caplen]
-					if useB {
-						fn(data, ciB)
-					} else {
-						fn(data, ciA)
-					}
-					useB = !useB
+					// Built in the call, so that it goes in registers.
+					fn(pkt[mac:mac+caplen:mac+caplen], CaptureInfo{
+						Timestamp:      int64(hdr.Sec)*1e9 + int64(hdr.Nsec),
+						CaptureLength:  caplen,
+						Length:         wirelen,
+						InterfaceIndex: int(sll.Ifindex),
+						meta:           uint64(sll.Pkttype) | uint64(hdr.Hv1.Rxhash)<<32,
+					})
 					n++
 					if stop != nil && stop.Load() != 0 {
 						return n, nil
@@ -211,12 +180,12 @@ func (r *ring) walkV3(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 }
 
 // nextV3 returns the next packet of the open V3 block and fills ci, when it
-// can go to the caller as it is (see walkRefV3), and reports false, with
-// the ring unchanged, for anything else: walkV3 then deals with it. The
-// block stays open. It is walkRefV3's loop for one packet, kept apart so
-// that readOne fills its caller's CaptureInfo in place (walkRefV3 hands a
-// pointer to fn, through which the CaptureInfo would escape) and so that
-// walkRefV3's loop makes no call per packet but fn's.
+// can go to the caller as it is (no tag to put back, no cooked header to
+// build, no filter or direction to apply in user space, not outgoing), and
+// reports false, with the ring unchanged, for anything else: walkV3 then
+// deals with it. The block stays open. It is walkV3's fast path for one
+// packet, kept apart so that readOne fills its caller's CaptureInfo in
+// place with no callback.
 func (r *ring) nextV3(ci *CaptureInfo) ([]byte, bool) {
 	d := &r.dec
 	if !r.inBlock || r.pktLeft == 0 || r.discard > 0 ||
@@ -248,80 +217,16 @@ func (r *ring) nextV3(ci *CaptureInfo) ([]byte, bool) {
 		return nil, false
 	}
 	caplen = min(caplen, d.snaplen)
-	fillInfoV3(ci, hdr, sll, d.snaplen)
+	*ci = CaptureInfo{
+		Timestamp:      int64(hdr.Sec)*1e9 + int64(hdr.Nsec),
+		CaptureLength:  caplen,
+		Length:         wirelen,
+		InterfaceIndex: int(sll.Ifindex),
+		meta:           uint64(sll.Pkttype) | uint64(hdr.Hv1.Rxhash)<<32,
+	}
 	r.pktLeft--
 	if r.pktLeft > 0 {
 		r.pktOff = end
 	}
 	return pkt[mac : mac+caplen : mac+caplen], true
-}
-
-// walkRefV3 hands fn up to limit packets of the open V3 block, with
-// r.refCI describing each, as long as they can go to the caller as the
-// kernel wrote them: no tag to put back, no cooked header to build, no
-// filter or direction to apply in user space, not outgoing. It returns
-// early after a packet when stop (if not nil) is set, and stops before the
-// first packet that needs more, leaving it, with the ring, for walkV3.
-func (r *ring) walkRefV3(limit int, stop *atomic.Uint32, fn func([]byte, *CaptureInfo)) int {
-	d := &r.dec
-	if !r.inBlock || r.discard > 0 || d.cooked != 0 || d.direction != DirectionInOut || d.userFilter != nil {
-		return 0
-	}
-	bs := r.info.BlockSize
-	block := r.mem[r.blockOff : r.blockOff+bs : r.blockOff+bs]
-	ci := &r.refCI
-	n := 0
-	for n < limit && r.pktLeft > 0 {
-		off := r.pktOff
-		if off < 0 || off > bs-sllEndV3 {
-			break
-		}
-		hdr := (*unix.Tpacket3Hdr)(unsafe.Pointer(&block[off]))
-		end := bs
-		if r.pktLeft > 1 {
-			next := int(hdr.Next_offset)
-			if next < unix.SizeofTpacket3Hdr || next > bs-unix.SizeofTpacket3Hdr-off {
-				break
-			}
-			end = off + next
-		}
-		pkt := block[off:end:end]
-		if hdr.Status&unix.TP_STATUS_VLAN_VALID != 0 || len(pkt) < sllEndV3 {
-			break
-		}
-		sll := (*unix.RawSockaddrLinklayer)(unsafe.Pointer(&pkt[sllOffV3]))
-		mac, caplen, wirelen := int(hdr.Mac), int(hdr.Snaplen), int(hdr.Len)
-		if !asIs(sll, sllEndV3, len(pkt), mac, caplen, wirelen) {
-			break
-		}
-		caplen = min(caplen, d.snaplen)
-		// Every field, the tag too: the last packet may have had one.
-		ci.Timestamp = time.Unix(int64(hdr.Sec), int64(hdr.Nsec))
-		ci.CaptureLength = caplen
-		ci.Length = wirelen
-		ci.InterfaceIndex = int(sll.Ifindex)
-		ci.VLAN = VLANTag{}
-		ci.PacketType = PacketType(sll.Pkttype)
-		ci.RxHash = hdr.Hv1.Rxhash
-		r.pktLeft--
-		if r.pktLeft > 0 {
-			r.pktOff = end
-		}
-		fn(pkt[mac:mac+caplen:mac+caplen], ci)
-		n++
-		if stop != nil && stop.Load() != 0 {
-			break
-		}
-	}
-	return n
-}
-
-// fillInfoV3 describes a packet taken as it is, with no VLAN tag.
-func fillInfoV3(ci *CaptureInfo, hdr *unix.Tpacket3Hdr, sll *unix.RawSockaddrLinklayer, snaplen int) {
-	ci.Timestamp = time.Unix(int64(hdr.Sec), int64(hdr.Nsec))
-	ci.CaptureLength = min(int(hdr.Snaplen), snaplen)
-	ci.Length = int(hdr.Len)
-	ci.InterfaceIndex = int(sll.Ifindex)
-	ci.PacketType = PacketType(sll.Pkttype)
-	ci.RxHash = hdr.Hv1.Rxhash
 }

@@ -155,7 +155,7 @@ type writeOpts struct {
 func output(lt pcap.LinkType, snaplen int, w writeOpts, stats func() (pcap.Stats, error)) (func([]byte, pcap.CaptureInfo), func() error, error) {
 	if w.path == "" {
 		print := func(data []byte, ci pcap.CaptureInfo) {
-			fmt.Printf("%s %s\n", ci.Timestamp.Format("15:04:05.000000000"), describe(lt, data, ci))
+			fmt.Printf("%s %s\n", ci.Time().Format("15:04:05.000000000"), describe(lt, data, ci))
 		}
 		return print, func() error { return nil }, nil
 	}
@@ -292,13 +292,13 @@ func describe(lt pcap.LinkType, data []byte, ci pcap.CaptureInfo) string {
 		if len(data) < 16 {
 			return fmt.Sprintf("truncated packet, length %d", ci.Length)
 		}
-		fmt.Fprintf(&b, "%v", ci.PacketType)
+		fmt.Fprintf(&b, "%v", ci.PacketType())
 		proto, payload = binary.BigEndian.Uint16(data[14:]), data[16:]
 	case pcap.LinkTypeLinuxSLL2:
 		if len(data) < 20 {
 			return fmt.Sprintf("truncated packet, length %d", ci.Length)
 		}
-		fmt.Fprintf(&b, "ifindex %d %v", ci.InterfaceIndex, ci.PacketType)
+		fmt.Fprintf(&b, "ifindex %d %v", ci.InterfaceIndex, ci.PacketType())
 		proto, payload = binary.BigEndian.Uint16(data[0:]), data[20:]
 	case pcap.LinkTypeRaw:
 		if len(data) > 0 && data[0]>>4 == 6 {

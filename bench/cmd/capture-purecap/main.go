@@ -1,6 +1,5 @@
 // Command capture-purecap is the benchmark capturer for purecap: a
-// TPACKET_V3 handle opened with pcap.Open and read with Dispatch(-1, ...),
-// or with -variant ref DispatchRef(-1, ...).
+// TPACKET_V3 handle opened with pcap.Open and read with Dispatch(-1, ...).
 // With -w FILE it also writes every packet to FILE through a pcap.Writer
 // (Writer.Dump), or with -variant dumper through a pcap.FileDumper.
 // See package internal/capture for its flags, its protocol with the harness
@@ -25,8 +24,6 @@ type source struct {
 	f *os.File
 	w *pcap.Writer
 	d *pcap.FileDumper
-	// ref, with -variant ref, is the DispatchRef callback.
-	ref func(data []byte, ci *pcap.CaptureInfo)
 }
 
 func open(o capture.Options, c *capture.Counter) (capture.Source, error) {
@@ -47,8 +44,6 @@ func open(o capture.Options, c *capture.Counter) (capture.Source, error) {
 	s := &source{h: h, fn: func(data []byte, _ pcap.CaptureInfo) { c.Count(capture.Seq(data)) }}
 	switch {
 	case o.Write == "" && o.Variant == "":
-	case o.Write == "" && o.Variant == "ref":
-		s.ref = func(data []byte, _ *pcap.CaptureInfo) { c.Count(capture.Seq(data)) }
 	case o.Write != "" && o.Variant == "":
 		if s.f, err = os.Create(o.Write); err == nil {
 			s.w, err = pcap.NewWriter(s.f, h.LinkType(), h.SnapLen())
@@ -64,7 +59,7 @@ func open(o capture.Options, c *capture.Counter) (capture.Source, error) {
 			c.Count(capture.Seq(data))
 		}
 	default:
-		err = fmt.Errorf("unknown -variant %q (ref, or with -w: none or dumper)", o.Variant)
+		err = fmt.Errorf("unknown -variant %q (with -w: none or dumper)", o.Variant)
 	}
 	if err != nil {
 		s.Close()
@@ -76,11 +71,7 @@ func open(o capture.Options, c *capture.Counter) (capture.Source, error) {
 func (s *source) Poll() (int, error) {
 	var n int
 	var err error
-	if s.ref != nil {
-		n, err = s.h.DispatchRef(-1, s.ref)
-	} else {
-		n, err = s.h.Dispatch(-1, s.fn)
-	}
+	n, err = s.h.Dispatch(-1, s.fn)
 	if errors.Is(err, pcap.ErrTimeout) {
 		err = nil
 	}

@@ -106,7 +106,7 @@ func runTool(ctx context.Context, dir, name string, args ...string) error {
 }
 
 // buildAll builds the generator and the capturers named in names into dir
-// (a variant such as "purecap-ref" is its capturer run with -variant), and
+// (a variant such as "purecap-dumper" is its capturer run with -variant), and
 // with offline the savefile readers of libpcap and purecap, and returns the
 // path of each executable, keyed "gen", capturer name without variant, and
 // "offline-libpcap" and "offline-purecap".

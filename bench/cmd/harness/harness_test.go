@@ -22,14 +22,18 @@ func TestParseFlags(t *testing.T) {
 		cfg.drainRing != 1<<20 || cfg.ring != 64<<20 || cfg.runs != 3 {
 		t.Errorf("unexpected config %+v", cfg)
 	}
-	if cfg, err := parseFlags([]string{"-capturers", "libpcap,purecap,purecap-ref"}); err != nil || len(cfg.capturers) != 3 {
-		t.Errorf("purecap-ref: %+v, %v", cfg, err)
+	if !cfg.rotate {
+		t.Error("-rotate is off by default")
+	}
+	if cfg, err := parseFlags([]string{"-rotate=false"}); err != nil || cfg.rotate {
+		t.Errorf("-rotate=false: %+v, %v", cfg, err)
 	}
 	for _, args := range [][]string{
 		{"-modes", "fast"},
 		{"-capturers", "libpcap,pcapgo"},
 		{"-capturers", "purecap-dumper"},
 		{"-capturers", "libpcap-ref"},
+		{"-capturers", "purecap-ref"},
 		{"-modes", ""},
 		{"-n", "0"},
 		{"-runs", "0"},
@@ -174,5 +178,20 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if err := run(context.Background(), cfg); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestRunOrder(t *testing.T) {
+	caps := []string{"a", "b", "c"}
+	for r, want := range []string{"a,b,c", "b,c,a", "c,a,b", "a,b,c"} {
+		if got := strings.Join(runOrder(caps, r+1, true), ","); got != want {
+			t.Errorf("run %d: %s, want %s", r+1, got, want)
+		}
+	}
+	if got := strings.Join(runOrder(caps, 2, false), ","); got != "a,b,c" {
+		t.Errorf("without rotation: %s", got)
+	}
+	if strings.Join(caps, ",") != "a,b,c" {
+		t.Errorf("runOrder changed its argument: %v", caps)
 	}
 }

@@ -41,6 +41,7 @@ type config struct {
 	idle      time.Duration
 	batch     int
 	pin       bool
+	rotate    bool
 	dir       string
 	raw       string
 	keep      bool
@@ -59,7 +60,7 @@ func parseFlags(args []string) (*config, error) {
 	)
 	fs.Uint64Var(&c.count, "n", 1000000, "frames sent per run")
 	fs.StringVar(&modes, "modes", "stream,stream-default,drain", "comma-separated modes: stream, stream-default, drain, dump, offline, offline-pcapng")
-	fs.StringVar(&capturers, "capturers", "libpcap,purecap,afpacket", "comma-separated capturers: libpcap, purecap, purecap-ref (DispatchRef), afpacket")
+	fs.StringVar(&capturers, "capturers", "libpcap,purecap,afpacket", "comma-separated capturers: libpcap, purecap, afpacket")
 	fs.IntVar(&c.runs, "runs", 3, "runs per mode; the tables show medians")
 	fs.IntVar(&c.ring, "ring", 64<<20, "ring size in bytes for the stream mode")
 	fs.IntVar(&c.drainRing, "drain-ring", 0, "ring size in bytes for the drain mode, 0 = n*512 rounded up to a MiB")
@@ -68,6 +69,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&c.idle, "idle", 300*time.Millisecond, "a capturer stops after this long without a packet (whole ms)")
 	fs.IntVar(&c.batch, "batch", 512, "frames per sendmmsg call of the generator")
 	fs.BoolVar(&c.pin, "pin", true, "pin the generator and the capturer to two different CPUs")
+	fs.BoolVar(&c.rotate, "rotate", true, "rotate the capturers' order from run to run, so that each runs first equally often")
 	fs.StringVar(&c.dir, "dir", "", "directory of the bench module (default: found from the current directory)")
 	fs.StringVar(&c.raw, "raw", "", "also write every result as a JSON line to this file")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary build directory")
@@ -86,8 +88,8 @@ func parseFlags(args []string) (*config, error) {
 		}
 	}
 	for _, name := range c.capturers {
-		if _, ok := capturerByName[name]; !ok && name != "purecap-ref" {
-			return nil, fmt.Errorf("unknown capturer %q (want libpcap, purecap, purecap-ref or afpacket)", name)
+		if _, ok := capturerByName[name]; !ok {
+			return nil, fmt.Errorf("unknown capturer %q (want libpcap, purecap or afpacket)", name)
 		}
 	}
 	switch {

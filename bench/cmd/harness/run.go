@@ -390,7 +390,7 @@ func run(ctx context.Context, cfg *config) (err error) {
 		m := modeByName[name]
 		rep := newReport(m, cfg)
 		for r := 1; r <= cfg.runs; r++ {
-			for _, c := range m.capturers(cfg.capturers) {
+			for _, c := range runOrder(m.capturers(cfg.capturers), r, cfg.rotate) {
 				res, gen, err := b.runOne(ctx, m, c)
 				if err != nil {
 					return fmt.Errorf("mode %s, run %d, %s: %w", m.name, r, c, err)
@@ -440,4 +440,17 @@ func logf(format string, args ...any) {
 // warnf prints a warning.
 func warnf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "harness: warning: "+format+"\n", args...)
+}
+
+// runOrder is the order in which run r (from 1) runs the capturers: as
+// given, or with rotate, starting with the (r-1)th, so that over the runs
+// each one goes first, second, ... equally often. Which position a
+// capturer runs in changes its time (the memory its ring gets, what the
+// one before left in the caches), so a fixed order favours some.
+func runOrder(caps []string, r int, rotate bool) []string {
+	if !rotate || len(caps) == 0 {
+		return caps
+	}
+	k := (r - 1) % len(caps)
+	return append(append([]string(nil), caps[k:]...), caps[:k]...)
 }

@@ -64,7 +64,7 @@ func writeSavefile(path string, ng bool, count uint64) error {
 	t0 := time.Unix(1700000000, 0)
 	for seq := range count {
 		binary.BigEndian.PutUint64(frame[capture.SeqOffset:], seq)
-		dump(frame, pcap.CaptureInfo{Timestamp: t0.Add(time.Duration(seq) * time.Microsecond), Length: len(frame)})
+		dump(frame, pcap.CaptureInfo{Timestamp: t0.Add(time.Duration(seq) * time.Microsecond).UnixNano(), Length: len(frame)})
 	}
 	if err := close(); err != nil {
 		return err
