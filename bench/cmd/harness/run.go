@@ -444,9 +444,8 @@ func warnf(format string, args ...any) {
 
 // runOrder is the order in which run r (from 1) runs the capturers: as
 // given, or with rotate, starting with the (r-1)th, so that over the runs
-// each one goes first, second, ... equally often. Which position a
-// capturer runs in changes its time (the memory its ring gets, what the
-// one before left in the caches), so a fixed order favours some.
+// each one goes first, second, ... equally often: in the drain mode, sets
+// of runs in a fixed order have favoured whichever capturer ran second.
 func runOrder(caps []string, r int, rotate bool) []string {
 	if !rotate || len(caps) == 0 {
 		return caps
