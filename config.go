@@ -124,6 +124,21 @@ type CaptureInfo struct {
 
 const vlanPresent = 1 << 32
 
+// The packed words of a CaptureInfo, and its timestamp from a ring header.
+func packVLAN(tci, tpid uint16) uint64             { return vlanPresent | uint64(tpid)<<16 | uint64(tci) }
+func packMeta(pkttype uint8, rxhash uint32) uint64 { return uint64(pkttype) | uint64(rxhash)<<32 }
+func ringNano(sec, nsec uint32) int64              { return int64(sec)*1e9 + int64(nsec) }
+
+// splitNano is ts in whole seconds since the epoch and nanoseconds after
+// them (0 to 1e9-1), for the savefile writers.
+func splitNano(ts int64) (sec, nsec int64) {
+	sec, nsec = ts/1e9, ts%1e9
+	if nsec < 0 {
+		sec, nsec = sec-1, nsec+1e9
+	}
+	return sec, nsec
+}
+
 // Time returns the timestamp as a time.Time.
 func (ci CaptureInfo) Time() time.Time { return time.Unix(0, ci.Timestamp) }
 
@@ -144,7 +159,7 @@ func (ci CaptureInfo) VLAN() VLANTag {
 func (ci *CaptureInfo) SetVLAN(t VLANTag) {
 	ci.vlan = 0
 	if t.Present {
-		ci.vlan = vlanPresent | uint64(t.TPID)<<16 | uint64(t.TCI)
+		ci.vlan = packVLAN(t.TCI, t.TPID)
 	}
 }
 

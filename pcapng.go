@@ -446,10 +446,7 @@ func (w *NgWriter) WritePacketInterface(id int, ci CaptureInfo, data []byte) err
 	if uint64(origlen) < math.MaxUint32 {
 		wire = uint32(origlen)
 	}
-	sec, nsec := ci.Timestamp/1e9, ci.Timestamp%1e9
-	if nsec < 0 {
-		sec, nsec = sec-1, nsec+1e9
-	}
+	sec, nsec := splitNano(ci.Timestamp)
 	ts := ifc.clock.ticksNano(sec, nsec)
 	if ifc.packets == 0 {
 		ifc.first = ts

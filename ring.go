@@ -149,15 +149,15 @@ func (d *decoder) decode(f []byte, sllOff int, h *rawHdr, ci *CaptureInfo) ([]by
 	if caplen > d.snaplen {
 		caplen = d.snaplen
 	}
-	ci.Timestamp = int64(h.sec)*1e9 + int64(h.nsec)
+	ci.Timestamp = ringNano(h.sec, h.nsec)
 	ci.CaptureLength = caplen
 	ci.Length = wirelen
 	ci.InterfaceIndex = int(sll.Ifindex)
 	ci.vlan = 0
 	if vlan {
-		ci.vlan = vlanPresent | uint64(tpid)<<16 | uint64(h.tci)
+		ci.vlan = packVLAN(h.tci, tpid)
 	}
-	ci.meta = uint64(pkttype) | uint64(h.rxhash)<<32
+	ci.meta = packMeta(uint8(pkttype), h.rxhash)
 	data := f[start : start+caplen : start+caplen]
 	if d.userFilter != nil && !d.userFilter.Matches(*ci, data) {
 		return nil, false, nil

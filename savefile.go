@@ -131,10 +131,7 @@ func (w *Writer) WritePacket(ci CaptureInfo, data []byte) error {
 	if uint64(origlen) > math.MaxUint32 {
 		olen = math.MaxUint32
 	}
-	sec, frac := ci.Timestamp/1e9, ci.Timestamp%1e9
-	if frac < 0 {
-		sec, frac = sec-1, frac+1e9
-	}
+	sec, frac := splitNano(ci.Timestamp)
 	if !w.nano {
 		frac /= 1000
 	}

@@ -54,11 +54,11 @@ func (r *ring) nextV2(ci *CaptureInfo) ([]byte, bool) {
 	r.held = off
 	r.advanceFrame()
 	*ci = CaptureInfo{
-		Timestamp:      int64(hdr.Sec)*1e9 + int64(hdr.Nsec),
+		Timestamp:      ringNano(hdr.Sec, hdr.Nsec),
 		CaptureLength:  caplen,
 		Length:         wirelen,
 		InterfaceIndex: int(sll.Ifindex),
-		meta:           uint64(sll.Pkttype),
+		meta:           packMeta(sll.Pkttype, 0),
 	}
 	return frame[mac : mac+caplen : mac+caplen], true
 }
@@ -92,11 +92,11 @@ func (r *ring) walkV2(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 					caplen = d.snaplen
 				}
 				fn(frame[mac:mac+caplen:mac+caplen], CaptureInfo{
-					Timestamp:      int64(hdr.Sec)*1e9 + int64(hdr.Nsec),
+					Timestamp:      ringNano(hdr.Sec, hdr.Nsec),
 					CaptureLength:  caplen,
 					Length:         wirelen,
 					InterfaceIndex: int(sll.Ifindex),
-					meta:           uint64(sll.Pkttype),
+					meta:           packMeta(sll.Pkttype, 0),
 				})
 				n++
 				if stop != nil && stop.Load() != 0 {

@@ -138,11 +138,11 @@ func (r *ring) walkV3(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 					caplen = min(caplen, d.snaplen)
 					// Built in the call, so that it goes in registers.
 					fn(pkt[mac:mac+caplen:mac+caplen], CaptureInfo{
-						Timestamp:      int64(hdr.Sec)*1e9 + int64(hdr.Nsec),
+						Timestamp:      ringNano(hdr.Sec, hdr.Nsec),
 						CaptureLength:  caplen,
 						Length:         wirelen,
 						InterfaceIndex: int(sll.Ifindex),
-						meta:           uint64(sll.Pkttype) | uint64(hdr.Hv1.Rxhash)<<32,
+						meta:           packMeta(sll.Pkttype, hdr.Hv1.Rxhash),
 					})
 					n++
 					if stop != nil && stop.Load() != 0 {
@@ -218,11 +218,11 @@ func (r *ring) nextV3(ci *CaptureInfo) ([]byte, bool) {
 	}
 	caplen = min(caplen, d.snaplen)
 	*ci = CaptureInfo{
-		Timestamp:      int64(hdr.Sec)*1e9 + int64(hdr.Nsec),
+		Timestamp:      ringNano(hdr.Sec, hdr.Nsec),
 		CaptureLength:  caplen,
 		Length:         wirelen,
 		InterfaceIndex: int(sll.Ifindex),
-		meta:           uint64(sll.Pkttype) | uint64(hdr.Hv1.Rxhash)<<32,
+		meta:           packMeta(sll.Pkttype, hdr.Hv1.Rxhash),
 	}
 	r.pktLeft--
 	if r.pktLeft > 0 {
