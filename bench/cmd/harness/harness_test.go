@@ -28,6 +28,12 @@ func TestParseFlags(t *testing.T) {
 	if cfg, err := parseFlags([]string{"-rotate=false"}); err != nil || cfg.rotate {
 		t.Errorf("-rotate=false: %+v, %v", cfg, err)
 	}
+	if cfg.drainTogether {
+		t.Error("-drain-together is on by default")
+	}
+	if cfg, err := parseFlags([]string{"-drain-together"}); err != nil || !cfg.drainTogether {
+		t.Errorf("-drain-together: %+v, %v", cfg, err)
+	}
 	for _, args := range [][]string{
 		{"-modes", "fast"},
 		{"-capturers", "libpcap,pcapgo"},

@@ -46,6 +46,9 @@ type config struct {
 	raw       string
 	keep      bool
 	verbose   bool
+	// drainTogether: in the drain mode, every capturer of a run has its
+	// ring filled by one pass of the generator.
+	drainTogether bool
 }
 
 func parseFlags(args []string) (*config, error) {
@@ -70,6 +73,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.IntVar(&c.batch, "batch", 512, "frames per sendmmsg call of the generator")
 	fs.BoolVar(&c.pin, "pin", true, "pin the generator and the capturer to two different CPUs")
 	fs.BoolVar(&c.rotate, "rotate", true, "rotate the capturers' order from run to run, so that each runs first equally often")
+	fs.BoolVar(&c.drainTogether, "drain-together", false, "drain mode: open every capturer's ring before one pass of the generator fills them all, then read them back to back")
 	fs.StringVar(&c.dir, "dir", "", "directory of the bench module (default: found from the current directory)")
 	fs.StringVar(&c.raw, "raw", "", "also write every result as a JSON line to this file")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary build directory")

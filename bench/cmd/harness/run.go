@@ -130,15 +130,88 @@ func (b *bench) limit() time.Duration {
 	return max(30*time.Second, time.Duration(b.cfg.count)*20*time.Microsecond)
 }
 
-// runOne runs capturer name once in mode m, together with the generator.
+// runOne runs capturer name once in mode m, together with the generator:
+// the capturer reads while the generator sends.
 func (b *bench) runOne(ctx context.Context, m mode, name string) (capture.Result, genResult, error) {
-	var (
-		res capture.Result
-		gen genResult
-	)
+	var gen genResult
 	if m.offline {
 		return b.runOffline(ctx, m, name)
 	}
+	p, err := b.startCapturer(ctx, m, name)
+	if err != nil {
+		return capture.Result{}, gen, err
+	}
+	if err := p.sendGo(); err != nil {
+		return capture.Result{}, gen, p.fail(err)
+	}
+	if gen, err = b.runGen(ctx); err != nil {
+		return capture.Result{}, gen, p.fail(err)
+	}
+	res, err := p.result(ctx, b.limit())
+	return res, gen, err
+}
+
+// runDrain runs the capturers named, in this order, once in the drain mode:
+// they all open their rings, the generator sends every frame (each ring gets
+// a copy of each), and then they read their rings one after the other, back
+// to back. With -drain-together the group is every capturer of the run, so
+// that their rings hold the same frames written at the same rate and are
+// read within milliseconds of each other; otherwise each capturer is a group
+// of its own.
+func (b *bench) runDrain(ctx context.Context, m mode, names []string) ([]capture.Result, genResult, error) {
+	var gen genResult
+	procs := make([]*capProc, 0, len(names))
+	fail := func(err error) ([]capture.Result, genResult, error) {
+		for _, p := range procs {
+			if p != nil {
+				p.fail(nil)
+			}
+		}
+		return nil, gen, err
+	}
+	for _, name := range names {
+		p, err := b.startCapturer(ctx, m, name)
+		if err != nil {
+			return fail(err)
+		}
+		procs = append(procs, p)
+	}
+	var err error
+	if gen, err = b.runGen(ctx); err != nil {
+		return fail(err)
+	}
+	// Let the kernel retire the last, partly filled block.
+	if err := sleep(ctx, 2*b.cfg.timeout+100*time.Millisecond); err != nil {
+		return fail(err)
+	}
+	results := make([]capture.Result, len(procs))
+	for i, p := range procs {
+		if err := p.sendGo(); err != nil {
+			return fail(err)
+		}
+		res, err := p.result(ctx, b.limit())
+		procs[i] = nil // finished, or stopped by result on failure
+		if err != nil {
+			return fail(fmt.Errorf("%s: %w", p.name, err))
+		}
+		results[i] = res
+	}
+	return results, gen, nil
+}
+
+// capProc is a capturer process that has printed "ready".
+type capProc struct {
+	name   string
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	lines  chan string
+	stderr *bytes.Buffer
+	out    string // the file it writes in the dump mode
+}
+
+// startCapturer starts capturer name for mode m and waits until it is
+// ready.
+func (b *bench) startCapturer(ctx context.Context, m mode, name string) (*capProc, error) {
 	ms := func(d time.Duration) string { return fmt.Sprint(d.Milliseconds()) }
 	bin, variant, _ := strings.Cut(name, "-")
 	args := []string{
@@ -151,103 +224,96 @@ func (b *bench) runOne(ctx context.Context, m mode, name string) (capture.Result
 		"-idle-ms", ms(b.cfg.idle),
 		"-limit-ms", ms(b.limit()),
 	}
-	var out string
+	p := &capProc{name: name, stderr: new(bytes.Buffer)}
 	if m.dump {
-		out = filepath.Join(b.shm, name+".pcap")
-		args = append(args, "-w", out)
-		defer os.Remove(out)
+		p.out = filepath.Join(b.shm, name+".pcap")
+		args = append(args, "-w", p.out)
 	}
 	if variant != "" {
 		args = append(args, "-variant", variant)
 	}
-	cmd := b.ns.command(ctx, b.cpus.capture, append([]string{b.bins[bin]}, args...)...)
-	stdin, err := cmd.StdinPipe()
+	p.cmd = b.ns.command(ctx, b.cpus.capture, append([]string{b.bins[bin]}, args...)...)
+	var err error
+	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
-		return res, gen, err
+		return nil, err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return res, gen, err
+	p.cmd.Stderr = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting the capturer: %w", err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		return res, gen, fmt.Errorf("starting the capturer: %w", err)
-	}
-	lines := make(chan string, 16)
+	p.lines = make(chan string, 16)
 	go func() {
-		defer close(lines)
+		defer close(p.lines)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			lines <- sc.Text()
+			p.lines <- sc.Text()
 		}
 		// Keep reading, so that the capturer never blocks on a full pipe.
 		io.Copy(io.Discard, stdout)
 	}()
-
-	// fail stops the capturer and adds what it printed on stderr to err.
-	fail := func(err error) (capture.Result, genResult, error) {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if msg := strings.TrimSpace(stderr.String()); msg != "" {
-			err = fmt.Errorf("%w\ncapturer stderr:\n%s", err, msg)
-		}
-		return res, gen, err
-	}
-
-	line, err := nextLine(ctx, lines, 30*time.Second, "ready")
+	line, err := nextLine(ctx, p.lines, 30*time.Second, "ready")
 	if err != nil {
-		return fail(err)
+		return nil, p.fail(err)
 	}
 	if line != "ready" {
-		return fail(fmt.Errorf(`capturer printed %q, want "ready"`, line))
+		return nil, p.fail(fmt.Errorf(`capturer printed %q, want "ready"`, line))
 	}
-	sendGo := func() error {
-		_, err := io.WriteString(stdin, "go\n")
-		return err
-	}
-	if m.drain {
-		if gen, err = b.runGen(ctx); err != nil {
-			return fail(err)
-		}
-		// Let the kernel retire the last, partly filled block.
-		if err := sleep(ctx, 2*b.cfg.timeout+100*time.Millisecond); err != nil {
-			return fail(err)
-		}
-		if err := sendGo(); err != nil {
-			return fail(fmt.Errorf(`sending "go": %w`, err))
-		}
-	} else {
-		if err := sendGo(); err != nil {
-			return fail(fmt.Errorf(`sending "go": %w`, err))
-		}
-		if gen, err = b.runGen(ctx); err != nil {
-			return fail(err)
-		}
-	}
+	return p, nil
+}
 
-	line, err = nextLine(ctx, lines, b.limit()+30*time.Second, "the result")
+// fail stops the capturer, removes the file it wrote, and returns err with
+// what the capturer printed on stderr added.
+func (p *capProc) fail(err error) error {
+	p.cmd.Process.Kill()
+	p.cmd.Wait()
+	if p.out != "" {
+		os.Remove(p.out)
+	}
+	if msg := strings.TrimSpace(p.stderr.String()); msg != "" && err != nil {
+		err = fmt.Errorf("%w\ncapturer stderr:\n%s", err, msg)
+	}
+	return err
+}
+
+// sendGo starts the capturer's measured phase.
+func (p *capProc) sendGo() error {
+	if _, err := io.WriteString(p.stdin, "go\n"); err != nil {
+		return p.fail(fmt.Errorf(`sending "go": %w`, err))
+	}
+	return nil
+}
+
+// result waits for the capturer's result, at most limit and 30 s more, and
+// for the capturer to exit. The capturer is stopped on failure.
+func (p *capProc) result(ctx context.Context, limit time.Duration) (capture.Result, error) {
+	var res capture.Result
+	line, err := nextLine(ctx, p.lines, limit+30*time.Second, "the result")
 	if err != nil {
-		return fail(err)
+		return res, p.fail(err)
 	}
 	if err := json.Unmarshal([]byte(line), &res); err != nil {
-		return fail(fmt.Errorf("capturer printed %q: %w", line, err))
+		return res, p.fail(fmt.Errorf("capturer printed %q: %w", line, err))
 	}
-	stdin.Close()
-	if err := cmd.Wait(); err != nil {
-		return fail(fmt.Errorf("capturer: %w", err))
+	p.stdin.Close()
+	if err := p.cmd.Wait(); err != nil {
+		return res, p.fail(fmt.Errorf("capturer: %w", err))
 	}
-	if msg := strings.TrimSpace(stderr.String()); msg != "" {
-		warnf("%s capturer: %s", name, msg)
+	if msg := strings.TrimSpace(p.stderr.String()); msg != "" {
+		warnf("%s capturer: %s", p.name, msg)
 	}
-	if out != "" {
-		st, err := os.Stat(out)
+	if p.out != "" {
+		st, err := os.Stat(p.out)
+		os.Remove(p.out)
 		if err != nil {
-			return res, gen, fmt.Errorf("the file the capturer wrote: %w", err)
+			return res, fmt.Errorf("the file the capturer wrote: %w", err)
 		}
 		res.FileBytes = st.Size()
 	}
-	return res, gen, nil
+	return res, nil
 }
 
 // runOffline runs the savefile reader of capturer name once.
@@ -390,11 +456,7 @@ func run(ctx context.Context, cfg *config) (err error) {
 		m := modeByName[name]
 		rep := newReport(m, cfg)
 		for r := 1; r <= cfg.runs; r++ {
-			for _, c := range runOrder(m.capturers(cfg.capturers), r, cfg.rotate) {
-				res, gen, err := b.runOne(ctx, m, c)
-				if err != nil {
-					return fmt.Errorf("mode %s, run %d, %s: %w", m.name, r, c, err)
-				}
+			record := func(c string, res capture.Result, gen genResult) error {
 				fmt.Fprintf(os.Stderr, "harness: %s run %d/%d %-14s captured %d/%d, drops %d, out-of-order %d, end %s, "+
 					"%.1f CPU ns/pkt (%.1f system, %d page faults), %.1f wall ns/pkt (generator %.0f frames/s)\n",
 					m.name, r, cfg.runs, c, res.Captured, cfg.count, res.Drops, res.OutOfOrder, res.End,
@@ -404,6 +466,38 @@ func run(ctx context.Context, cfg *config) (err error) {
 					if err := json.NewEncoder(raw).Encode(rawLine{Run: r, Mode: m.name, Result: res, Generator: gen}); err != nil {
 						return fmt.Errorf("writing %s: %w", cfg.raw, err)
 					}
+				}
+				return nil
+			}
+			order := runOrder(m.capturers(cfg.capturers), r, cfg.rotate)
+			if m.drain {
+				groups := [][]string{order}
+				if !cfg.drainTogether {
+					groups = groups[:0]
+					for _, c := range order {
+						groups = append(groups, []string{c})
+					}
+				}
+				for _, g := range groups {
+					results, gen, err := b.runDrain(ctx, m, g)
+					if err != nil {
+						return fmt.Errorf("mode %s, run %d: %w", m.name, r, err)
+					}
+					for i, c := range g {
+						if err := record(c, results[i], gen); err != nil {
+							return err
+						}
+					}
+				}
+				continue
+			}
+			for _, c := range order {
+				res, gen, err := b.runOne(ctx, m, c)
+				if err != nil {
+					return fmt.Errorf("mode %s, run %d, %s: %w", m.name, r, c, err)
+				}
+				if err := record(c, res, gen); err != nil {
+					return err
 				}
 			}
 		}
