@@ -186,11 +186,11 @@ func (b *bench) runDrain(ctx context.Context, m mode, names []string) ([]capture
 	}
 	results := make([]capture.Result, len(procs))
 	for i, p := range procs {
+		procs[i] = nil // sendGo and result stop it on failure
 		if err := p.sendGo(); err != nil {
-			return fail(err)
+			return fail(fmt.Errorf("%s: %w", p.name, err))
 		}
 		res, err := p.result(ctx, b.limit())
-		procs[i] = nil // finished, or stopped by result on failure
 		if err != nil {
 			return fail(fmt.Errorf("%s: %w", p.name, err))
 		}
