@@ -174,7 +174,7 @@ func (d *decoder) deliver(f []byte, sllOff int, h *rawHdr, ci *CaptureInfo, fn f
 		return false, false, err
 	}
 	fn(data, *ci)
-	return true, stop != nil && stop.Load() != 0, nil
+	return true, stop.Load() != 0, nil
 }
 
 // ring walks a receive ring in place. mem is the whole ring, as mapped from
@@ -259,6 +259,10 @@ func kernelVersion(v TPacketVersion) int {
 // reports a corrupt header; the bad frame or block is handed back by the
 // following call and the ring can be read on.
 func (r *ring) walk(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInfo)) (int, error) {
+	if stop == nil {
+		// The walkers check it after every packet: one that is never set.
+		stop = new(atomic.Uint32)
+	}
 	switch r.info.Version {
 	case TPacketV3:
 		return r.walkV3(limit, stop, fn)

@@ -652,6 +652,29 @@ func TestRingDrain(t *testing.T) {
 	}
 }
 
+func TestRingDrainSkipCorrupt(t *testing.T) {
+	// After drain, the packets already in the block being filled are
+	// skipped when the block comes. A bad link among them is an error, not
+	// a read outside the block, and the blocks after it are read.
+	k, r := newTestRing(t, testInfo(TPacketV3), linkEthernet, DefaultSnaplen, DirectionInOut)
+	for i := range 3 {
+		k.rcv(makePkt(linkEthernet, i, 1000))
+	}
+	r.drain()
+	k.rcv(makePkt(linkEthernet, 3, 1000))
+	k.hdr3(k.slots[1]).Next_offset = 1 << 30
+	k.retire()
+	var ci CaptureInfo
+	if _, _, err := r.next(&ci); !errors.Is(err, ErrCorruptRing) {
+		t.Fatalf("next over a bad link among skipped packets: %v, want ErrCorruptRing", err)
+	}
+	p := makePkt(linkEthernet, 4, 1000)
+	k.rcv(p)
+	k.retire()
+	checkPkts(t, readAll(t, r), []gotPkt{k.want(p, DefaultSnaplen)})
+	checkOwned(t, k)
+}
+
 func TestRingCorrupt(t *testing.T) {
 	// Three packets: in frames 0, 1, 2, or in V3 packets 0 and 1 in block 0
 	// and packet 2 in block 1. mutate spoils packet 0 (or block 0); want

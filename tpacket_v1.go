@@ -26,7 +26,7 @@ func setFrameStatusV1(mem []byte, off int, status uintptr) {
 }
 
 // walkV1 hands up to limit packets to fn, returning early after a packet
-// when stop (if not nil) is set. Each frame goes back to the kernel when the
+// when stop is set. Each frame goes back to the kernel when the
 // walk moves on, or on release.
 func (r *ring) walkV1(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInfo)) (int, error) {
 	var ci CaptureInfo

@@ -64,7 +64,7 @@ func (r *ring) nextV2(ci *CaptureInfo) ([]byte, bool) {
 }
 
 // walkV2 hands up to limit packets to fn, returning early after a packet
-// when stop (if not nil) is set. Each frame goes back to the kernel when the
+// when stop is set. Each frame goes back to the kernel when the
 // walk moves on, or on release: the data of the last packet delivered stays
 // valid until then.
 func (r *ring) walkV2(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInfo)) (int, error) {
@@ -91,15 +91,17 @@ func (r *ring) walkV2(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 				if caplen > d.snaplen {
 					caplen = d.snaplen
 				}
-				fn(frame[mac:mac+caplen:mac+caplen], CaptureInfo{
-					Timestamp:      ringNano(hdr.Sec, hdr.Nsec),
-					CaptureLength:  caplen,
-					Length:         wirelen,
-					InterfaceIndex: int(sll.Ifindex),
-					meta:           packMeta(sll.Pkttype, 0),
-				})
+				// Filled field by field: a composite literal would be
+				// zeroed in a temporary first.
+				ci.Timestamp = ringNano(hdr.Sec, hdr.Nsec)
+				ci.CaptureLength = caplen
+				ci.Length = wirelen
+				ci.InterfaceIndex = int(sll.Ifindex)
+				ci.vlan = 0
+				ci.meta = packMeta(sll.Pkttype, 0)
+				fn(frame[mac:mac+caplen:mac+caplen], ci)
 				n++
-				if stop != nil && stop.Load() != 0 {
+				if stop.Load() != 0 {
 					return n, nil
 				}
 				continue

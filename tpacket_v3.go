@@ -89,7 +89,7 @@ func (r *ring) openBlock() (bool, error) {
 }
 
 // walkV3 hands up to limit packets to fn, returning early after a packet
-// when stop (if not nil) is set. A block goes back to the kernel when the
+// when stop is set. A block goes back to the kernel when the
 // walk moves past its last packet, or on release: the data of the last
 // packet delivered stays valid until then.
 func (r *ring) walkV3(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInfo)) (int, error) {
@@ -110,6 +110,12 @@ func (r *ring) walkV3(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 		}
 		bs := r.info.BlockSize
 		block := r.mem[r.blockOff : r.blockOff+bs : r.blockOff+bs]
+		if r.discard > 0 {
+			if err := r.skipV3(block); err != nil {
+				return n, err
+			}
+			continue
+		}
 		for r.pktLeft > 0 && n < limit {
 			off := r.pktOff
 			hdr := (*unix.Tpacket3Hdr)(unsafe.Pointer(&block[off]))
@@ -124,33 +130,32 @@ func (r *ring) walkV3(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 				end = off + next
 				r.pktOff = end
 			}
-			if r.discard > 0 {
-				r.discard--
-				continue
-			}
-			pkt := block[off:end:end]
 			status := hdr.Status
-			if fast && status&unix.TP_STATUS_VLAN_VALID == 0 && len(pkt) >= sllEndV3 {
+			if fast && status&unix.TP_STATUS_VLAN_VALID == 0 && end-off >= sllEndV3 {
 				// The common case, inline: link header as is, no tag.
-				sll := (*unix.RawSockaddrLinklayer)(unsafe.Pointer(&pkt[sllOffV3]))
+				// asIs checks the data lies within the packet's
+				// end-off bytes, so that it needs no slicing.
+				sll := (*unix.RawSockaddrLinklayer)(unsafe.Add(unsafe.Pointer(hdr), sllOffV3))
 				mac, caplen, wirelen := int(hdr.Mac), int(hdr.Snaplen), int(hdr.Len)
-				if asIs(sll, sllEndV3, len(pkt), mac, caplen, wirelen) {
+				if asIs(sll, sllEndV3, end-off, mac, caplen, wirelen) {
 					caplen = min(caplen, d.snaplen)
-					// Built in the call, so that it goes in registers.
-					fn(pkt[mac:mac+caplen:mac+caplen], CaptureInfo{
-						Timestamp:      ringNano(hdr.Sec, hdr.Nsec),
-						CaptureLength:  caplen,
-						Length:         wirelen,
-						InterfaceIndex: int(sll.Ifindex),
-						meta:           packMeta(sll.Pkttype, hdr.Hv1.Rxhash),
-					})
+					// Filled field by field: a composite literal
+					// would be zeroed in a temporary first.
+					ci.Timestamp = ringNano(hdr.Sec, hdr.Nsec)
+					ci.CaptureLength = caplen
+					ci.Length = wirelen
+					ci.InterfaceIndex = int(sll.Ifindex)
+					ci.vlan = 0
+					ci.meta = packMeta(sll.Pkttype, hdr.Hv1.Rxhash)
+					fn(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(hdr), mac)), caplen), ci)
 					n++
-					if stop != nil && stop.Load() != 0 {
+					if stop.Load() != 0 {
 						return n, nil
 					}
 					continue
 				}
 			}
+			pkt := block[off:end:end]
 			h := rawHdr{
 				mac:     int(hdr.Mac),
 				caplen:  int(hdr.Snaplen),
@@ -177,6 +182,27 @@ func (r *ring) walkV3(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 		}
 	}
 	return n, nil
+}
+
+// skipV3 moves past the packets that were already in the open block when
+// the ring was drained: drain drops them (see drain).
+func (r *ring) skipV3(block []byte) error {
+	bs := len(block)
+	for ; r.discard > 0 && r.pktLeft > 0; r.discard-- {
+		off := r.pktOff
+		r.pktLeft--
+		if r.pktLeft == 0 {
+			break
+		}
+		next := int((*unix.Tpacket3Hdr)(unsafe.Pointer(&block[off])).Next_offset)
+		if next < unix.SizeofTpacket3Hdr || next > bs-unix.SizeofTpacket3Hdr-off {
+			r.pktLeft = 0
+			return corrupt("block %d: packet at offset %d links to offset %d, outside the block", r.block, off, off+next)
+		}
+		r.pktOff = off + next
+	}
+	r.discard = 0
+	return nil
 }
 
 // nextV3 returns the next packet of the open V3 block and fills ci, when it
