@@ -278,9 +278,11 @@ func (r *ring) walk(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInfo)
 // outgoing packet (which may be a loopback duplicate), and its data, caplen
 // bytes at offset mac of a frame or slot of size bytes, lies after the
 // sockaddr_ll (which ends at sllEnd) and inside the frame, and is no
-// longer than the packet was on the wire.
+// longer than the packet was on the wire. The data starts inside the frame
+// even when it is empty, so that a pointer to it built by offset never
+// points past the end of the ring.
 func asIs(sll *unix.RawSockaddrLinklayer, sllEnd, size, mac, caplen, wirelen int) bool {
-	return PacketType(sll.Pkttype) != PacketOutgoing && mac >= sllEnd && mac <= size &&
+	return PacketType(sll.Pkttype) != PacketOutgoing && mac >= sllEnd && mac < size &&
 		uint(caplen) <= uint(size-mac) && wirelen >= caplen
 }
 

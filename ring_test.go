@@ -675,6 +675,31 @@ func TestRingDrainSkipCorrupt(t *testing.T) {
 	checkOwned(t, k)
 }
 
+func TestRingEmptyPacketAtRingEnd(t *testing.T) {
+	// An empty packet whose data offset is the end of the last block: no
+	// kernel writes one, but the walker must give it data that points into
+	// the ring, not just past its end.
+	const perBlock = 7 // 1000-byte packets in testBlocks
+	k, r := newTestRing(t, testBlocks, linkEthernet, DefaultSnaplen, DirectionInOut)
+	last := (testBlocks.BlockNr-1)*perBlock + 1
+	for i := range last {
+		if !k.rcv(makePkt(linkEthernet, i, 1000)) {
+			t.Fatalf("packet %d dropped", i)
+		}
+	}
+	k.retire()
+	i := last - 1
+	if blk := k.slots[i] / testBlocks.BlockSize; blk != testBlocks.BlockNr-1 {
+		t.Fatalf("packet %d in block %d, want the last", i, blk)
+	}
+	mac, snaplen, _ := k.fields(i)
+	*mac, *snaplen = uint16(k.slotLen(i)), 0
+	got := readAll(t, r) // checkData checks where each packet's data points
+	if len(got) != last || got[i].ci.CaptureLength != 0 {
+		t.Fatalf("read %d packets, the last with %d bytes; want %d, the last empty", len(got), got[len(got)-1].ci.CaptureLength, last)
+	}
+}
+
 func TestRingCorrupt(t *testing.T) {
 	// Three packets: in frames 0, 1, 2, or in V3 packets 0 and 1 in block 0
 	// and packet 2 in block 1. mutate spoils packet 0 (or block 0); want

@@ -649,15 +649,20 @@ func dataProblem(r *ring, data []byte, ci CaptureInfo) string {
 	if cap(data) != len(data) {
 		return fmt.Sprintf("data of %d bytes has capacity %d: append would write into the ring", len(data), cap(data))
 	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(r.mem)))
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
 	if len(data) == 0 {
+		// Even empty, the data must not point past the ring: the garbage
+		// collector could take it for a pointer into another mapping.
+		if start < base || start >= base+uintptr(len(r.mem)) {
+			return fmt.Sprintf("empty data at %#x, outside the ring [%#x,+%d)", start, base, len(r.mem))
+		}
 		return ""
 	}
 	unit := r.info.FrameSize
 	if r.info.Version == TPacketV3 {
 		unit = r.info.BlockSize
 	}
-	base := uintptr(unsafe.Pointer(unsafe.SliceData(r.mem)))
-	start := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
 	if start < base || start-base+uintptr(len(data)) > uintptr(len(r.mem)) {
 		return fmt.Sprintf("data [%#x,+%d) outside the ring [%#x,+%d)", start, len(data), base, len(r.mem))
 	}
