@@ -759,6 +759,8 @@ func TestRingCorrupt(t *testing.T) {
 			mutate: func(k *fakeKernel) { setFirst(k, uint32(k.info.BlockSize)) }, want: blocks},
 		{name: "first packet header past the block", versions: v3,
 			mutate: func(k *fakeKernel) { setFirst(k, uint32(k.info.BlockSize-unix.SizeofTpacket3Hdr+8)) }, want: blocks},
+		{name: "first packet's sockaddr_ll past the block", versions: v3,
+			mutate: func(k *fakeKernel) { setFirst(k, uint32(k.info.BlockSize-sllEnd(TPacketV3)+8)) }, want: blocks},
 		{name: "first packet at 2^32-1", versions: v3,
 			mutate: func(k *fakeKernel) { setFirst(k, 1<<32-1) }, want: blocks},
 		{name: "packet count 2^32-1", versions: v3,
@@ -780,6 +782,10 @@ func TestRingCorrupt(t *testing.T) {
 		{name: "next packet header past the block", versions: v3,
 			mutate: func(k *fakeKernel) {
 				setNext(k, 0, uint32(k.info.BlockSize-k.slots[0]%k.info.BlockSize-unix.SizeofTpacket3Hdr+8))
+			}, want: blocks},
+		{name: "next packet's sockaddr_ll past the block", versions: v3,
+			mutate: func(k *fakeKernel) {
+				setNext(k, 0, uint32(k.info.BlockSize-k.slots[0]%k.info.BlockSize-sllEnd(TPacketV3)+8))
 			}, want: blocks},
 		{name: "next packet at 2^32-1", versions: v3,
 			mutate: func(k *fakeKernel) { setNext(k, 0, 1<<32-1) }, want: blocks},

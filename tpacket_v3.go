@@ -3,6 +3,7 @@
 package pcap
 
 import (
+	"math"
 	"sync/atomic"
 	"unsafe"
 
@@ -30,6 +31,9 @@ const (
 const sllOffV3 = (unix.SizeofTpacket3Hdr + afpacket.TPacketAlignment - 1) &^ (afpacket.TPacketAlignment - 1)
 
 // sllEndV3 is the end of the sockaddr_ll: a V3 packet's data starts after it.
+// openBlock and the checks of each link to the next packet keep every
+// packet the walk reaches at least sllEndV3 bytes before the end of its
+// block, so that its header and sockaddr_ll are read with no further check.
 const sllEndV3 = sllOffV3 + afpacket.SizeofSockaddrLL
 
 func blockStatus(mem []byte, off int) uint32 {
@@ -68,7 +72,7 @@ func (r *ring) openBlock() (bool, error) {
 	num := int(blockNumPkts(r.mem, off))
 	first := int(*(*uint32)(unsafe.Pointer(&r.mem[off+bdFirst])))
 	r.inBlock = true
-	if num > 0 && (first < afpacket.SizeofBlockDesc || first > bs-unix.SizeofTpacket3Hdr) {
+	if num > 0 && (first < afpacket.SizeofBlockDesc || first > bs-sllEndV3) {
 		r.pktLeft = 0
 		r.releaseBlock()
 		return false, corrupt("block %d: first packet at offset %d outside its %d-byte block", r.block, first, bs)
@@ -117,50 +121,38 @@ func (r *ring) walkV3(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 			continue
 		}
 		for r.pktLeft > 0 && n < limit {
+			if fast {
+				k, halt := r.fastV3(block, d.snaplen, limit-n, stop, fn)
+				n += k
+				if halt {
+					return n, nil
+				}
+				if r.pktLeft == 0 || n >= limit {
+					break
+				}
+			}
+			// A packet the fast path leaves: a tag to put back, a cooked
+			// header to build, a direction or filter to apply, or a
+			// header to check closely.
 			off := r.pktOff
 			hdr := (*unix.Tpacket3Hdr)(unsafe.Pointer(&block[off]))
 			r.pktLeft--
 			end := bs
 			if r.pktLeft > 0 {
 				next := int(hdr.Next_offset)
-				if next < unix.SizeofTpacket3Hdr || next > bs-unix.SizeofTpacket3Hdr-off {
+				if next < unix.SizeofTpacket3Hdr || next > bs-sllEndV3-off {
 					r.pktLeft = 0
 					return n, corrupt("block %d: packet at offset %d links to offset %d, outside the block", r.block, off, off+next)
 				}
 				end = off + next
 				r.pktOff = end
 			}
-			status := hdr.Status
-			if fast && status&unix.TP_STATUS_VLAN_VALID == 0 && end-off >= sllEndV3 {
-				// The common case, inline: link header as is, no tag.
-				// asIs checks the data lies within the packet's
-				// end-off bytes, so that it needs no slicing.
-				sll := (*unix.RawSockaddrLinklayer)(unsafe.Add(unsafe.Pointer(hdr), sllOffV3))
-				mac, caplen, wirelen := int(hdr.Mac), int(hdr.Snaplen), int(hdr.Len)
-				if asIs(sll, sllEndV3, end-off, mac, caplen, wirelen) {
-					caplen = min(caplen, d.snaplen)
-					// Filled field by field: a composite literal
-					// would be zeroed in a temporary first.
-					ci.Timestamp = ringNano(hdr.Sec, hdr.Nsec)
-					ci.CaptureLength = caplen
-					ci.Length = wirelen
-					ci.InterfaceIndex = int(sll.Ifindex)
-					ci.vlan = 0
-					ci.meta = packMeta(sll.Pkttype, hdr.Hv1.Rxhash)
-					fn(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(hdr), mac)), caplen), ci)
-					n++
-					if stop.Load() != 0 {
-						return n, nil
-					}
-					continue
-				}
-			}
 			pkt := block[off:end:end]
 			h := rawHdr{
 				mac:     int(hdr.Mac),
 				caplen:  int(hdr.Snaplen),
 				wirelen: int(hdr.Len),
-				status:  status,
+				status:  hdr.Status,
 				sec:     hdr.Sec,
 				nsec:    hdr.Nsec,
 				tci:     uint16(hdr.Hv1.Vlan_tci),
@@ -184,6 +176,62 @@ func (r *ring) walkV3(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 	return n, nil
 }
 
+// maxData sizes the array type fastV3 views packet data through: a block
+// size is an int32 for the kernel, so no packet reaches it.
+const maxData = math.MaxInt32
+
+// fastV3 hands fn up to limit packets of the open block that go to the
+// caller as they are, and stops before the first that does not, which
+// walkV3 then deals with. halt reports that it stopped because stop was
+// set. It is the per-packet path of a capture, kept apart from the rest of
+// walkV3 so that little stays live across each call of fn: Go keeps no
+// register across a call, and whatever is live is reloaded after it.
+func (r *ring) fastV3(block []byte, snaplen, limit int, stop *atomic.Uint32, fn func([]byte, CaptureInfo)) (n int, halt bool) {
+	// Filled field by field: a composite literal in the call would be
+	// zeroed in a temporary first. vlan stays 0.
+	var ci CaptureInfo
+	bs := len(block)
+	base := unsafe.Pointer(unsafe.SliceData(block))
+	for n < limit {
+		off, left := r.pktOff, r.pktLeft-1
+		if left < 0 {
+			break
+		}
+		hdr := (*unix.Tpacket3Hdr)(unsafe.Add(base, off))
+		end := bs
+		if left > 0 {
+			next := int(hdr.Next_offset)
+			if next < unix.SizeofTpacket3Hdr || next > bs-sllEndV3-off {
+				break
+			}
+			end = off + next
+		}
+		if hdr.Status&unix.TP_STATUS_VLAN_VALID != 0 {
+			break
+		}
+		sll := (*unix.RawSockaddrLinklayer)(unsafe.Add(unsafe.Pointer(hdr), sllOffV3))
+		mac, caplen, wirelen := int(hdr.Mac), int(hdr.Snaplen), int(hdr.Len)
+		// The data lies within the packet's end-off bytes, and starts
+		// inside them even when empty: it needs no slicing.
+		if !asIs(sll, sllEndV3, end-off, mac, caplen, wirelen) {
+			break
+		}
+		r.pktLeft, r.pktOff = left, end
+		caplen = min(caplen, snaplen)
+		ci.Timestamp = ringNano(hdr.Sec, hdr.Nsec)
+		ci.CaptureLength = caplen
+		ci.Length = wirelen
+		ci.InterfaceIndex = int(sll.Ifindex)
+		ci.meta = packMeta(sll.Pkttype, hdr.Hv1.Rxhash)
+		fn((*[maxData]byte)(unsafe.Add(unsafe.Pointer(hdr), mac))[:caplen:caplen], ci)
+		n++
+		if stop.Load() != 0 {
+			return n, true
+		}
+	}
+	return n, false
+}
+
 // skipV3 moves past the packets that were already in the open block when
 // the ring was drained: drain drops them (see drain).
 func (r *ring) skipV3(block []byte) error {
@@ -195,7 +243,7 @@ func (r *ring) skipV3(block []byte) error {
 			break
 		}
 		next := int((*unix.Tpacket3Hdr)(unsafe.Pointer(&block[off])).Next_offset)
-		if next < unix.SizeofTpacket3Hdr || next > bs-unix.SizeofTpacket3Hdr-off {
+		if next < unix.SizeofTpacket3Hdr || next > bs-sllEndV3-off {
 			r.pktLeft = 0
 			return corrupt("block %d: packet at offset %d links to offset %d, outside the block", r.block, off, off+next)
 		}
@@ -228,7 +276,7 @@ func (r *ring) nextV3(ci *CaptureInfo) ([]byte, bool) {
 	end := bs
 	if r.pktLeft > 1 {
 		next := int(hdr.Next_offset)
-		if next < unix.SizeofTpacket3Hdr || next > bs-unix.SizeofTpacket3Hdr-off {
+		if next < unix.SizeofTpacket3Hdr || next > bs-sllEndV3-off {
 			return nil, false
 		}
 		end = off + next
