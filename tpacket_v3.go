@@ -36,6 +36,17 @@ const sllOffV3 = (unix.SizeofTpacket3Hdr + afpacket.TPacketAlignment - 1) &^ (af
 // block, so that its header and sockaddr_ll are read with no further check.
 const sllEndV3 = sllOffV3 + afpacket.SizeofSockaddrLL
 
+// linkOK reports whether a packet at offset off of a bs-byte block may
+// link to the next at off+next: past its own header, and leaving the next
+// one's header and sockaddr_ll inside the block.
+func linkOK(next, off, bs int) bool {
+	return next >= unix.SizeofTpacket3Hdr && next <= bs-sllEndV3-off
+}
+
+func (r *ring) linkError(off, next int) error {
+	return corrupt("block %d: packet at offset %d links to offset %d, outside the block", r.block, off, off+next)
+}
+
 func blockStatus(mem []byte, off int) uint32 {
 	return atomic.LoadUint32((*uint32)(unsafe.Pointer(&mem[off+bdStatus])))
 }
@@ -140,9 +151,9 @@ func (r *ring) walkV3(limit int, stop *atomic.Uint32, fn func([]byte, CaptureInf
 			end := bs
 			if r.pktLeft > 0 {
 				next := int(hdr.Next_offset)
-				if next < unix.SizeofTpacket3Hdr || next > bs-sllEndV3-off {
+				if !linkOK(next, off, bs) {
 					r.pktLeft = 0
-					return n, corrupt("block %d: packet at offset %d links to offset %d, outside the block", r.block, off, off+next)
+					return n, r.linkError(off, next)
 				}
 				end = off + next
 				r.pktOff = end
@@ -201,7 +212,7 @@ func (r *ring) fastV3(block []byte, snaplen, limit int, stop *atomic.Uint32, fn 
 		end := bs
 		if left > 0 {
 			next := int(hdr.Next_offset)
-			if next < unix.SizeofTpacket3Hdr || next > bs-sllEndV3-off {
+			if !linkOK(next, off, bs) {
 				break
 			}
 			end = off + next
@@ -243,9 +254,9 @@ func (r *ring) skipV3(block []byte) error {
 			break
 		}
 		next := int((*unix.Tpacket3Hdr)(unsafe.Pointer(&block[off])).Next_offset)
-		if next < unix.SizeofTpacket3Hdr || next > bs-sllEndV3-off {
+		if !linkOK(next, off, bs) {
 			r.pktLeft = 0
-			return corrupt("block %d: packet at offset %d links to offset %d, outside the block", r.block, off, off+next)
+			return r.linkError(off, next)
 		}
 		r.pktOff = off + next
 	}
@@ -276,7 +287,7 @@ func (r *ring) nextV3(ci *CaptureInfo) ([]byte, bool) {
 	end := bs
 	if r.pktLeft > 1 {
 		next := int(hdr.Next_offset)
-		if next < unix.SizeofTpacket3Hdr || next > bs-sllEndV3-off {
+		if !linkOK(next, off, bs) {
 			return nil, false
 		}
 		end = off + next
