@@ -123,7 +123,7 @@ func fuzzRing(f *testing.F, v TPacketVersion) {
 // fuzzRingOf makes a ring of geometry info from mem, with every frame or
 // block handed to user space.
 func fuzzRingOf(t *testing.T, info RingInfo, link linkKind, snaplen int, dir Direction, mem []byte) (*fakeKernel, *ring) {
-	k := &fakeKernel{mem: alignedBytes(info.Size()), info: info, fpb: info.BlockSize / info.FrameSize}
+	k := &fakeKernel{mem: guardedBytes(t, info.Size()), info: info, fpb: info.BlockSize / info.FrameSize}
 	copy(k.mem, mem)
 	for i := 0; i < info.FrameNr; i++ { // frames, or V3 blocks
 		if info.Version == TPacketV3 {

@@ -703,6 +703,57 @@ func TestRingEmptyPacketAtRingEnd(t *testing.T) {
 	}
 }
 
+func TestRingCorruptLastBlock(t *testing.T) {
+	// The last packet of the last block, placed by its block's first-packet
+	// offset or by the link before it so that its sockaddr_ll would end
+	// past the block: an error, not a read past the ring (which ends where
+	// an inaccessible page begins).
+	const perBlock = 7 // 1000-byte packets in testBlocks
+	last := testBlocks.BlockNr - 1
+	tooFar := testBlocks.BlockSize - sllEnd(TPacketV3) + 16
+	for _, c := range []struct {
+		name   string
+		inLast int // packets in the last block
+		mutate func(k *fakeKernel)
+	}{
+		{"first packet", 1, func(k *fakeKernel) {
+			k.desc(last).Offset_to_first_pkt = uint32(tooFar)
+		}},
+		{"link", 2, func(k *fakeKernel) {
+			off := k.slots[last*perBlock] % testBlocks.BlockSize
+			k.hdr3(k.slots[last*perBlock]).Next_offset = uint32(tooFar - off)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			k, r := newTestRing(t, testBlocks, linkEthernet, DefaultSnaplen, DirectionInOut)
+			n := last*perBlock + c.inLast
+			for i := range n {
+				if !k.rcv(makePkt(linkEthernet, i, 1000)) {
+					t.Fatalf("packet %d dropped", i)
+				}
+			}
+			k.retire()
+			c.mutate(k)
+			got, errs := 0, 0
+			for range 2 * n {
+				var ci CaptureInfo
+				_, ok, err := r.next(&ci)
+				if err != nil {
+					errs++
+					continue
+				}
+				if !ok {
+					break
+				}
+				got++
+			}
+			if errs != 1 || got < last*perBlock {
+				t.Fatalf("%d packets and %d errors, want at least the first %d blocks' %d packets and one error", got, errs, last, last*perBlock)
+			}
+		})
+	}
+}
+
 func TestRingCorrupt(t *testing.T) {
 	// Three packets: in frames 0, 1, 2, or in V3 packets 0 and 1 in block 0
 	// and packet 2 in block 1. mutate spoils packet 0 (or block 0); want
