@@ -245,12 +245,11 @@ func (h *Handle) dispatch(cnt int, fn func([]byte, CaptureInfo)) (int, error) {
 	return n, err
 }
 
-// read hands up to limit packets to fn,
-// waiting for the first at most the handle's timeout: 0 packets and no
-// error when it expires. It returns early after a packet when BreakLoop or
-// Close is called, leaving that to the caller to report. Unless keep is
-// set, the frame or block of the last packet goes back to the kernel before
-// read returns. readMu is held.
+// read hands up to limit packets to fn, waiting for the first at most the
+// handle's timeout: 0 packets and no error when it expires. It returns
+// early after a packet when BreakLoop or Close is called, leaving that to
+// the caller to report. Unless keep is set, the frame or block of the last
+// packet goes back to the kernel before read returns. readMu is held.
 func (h *Handle) read(limit int, fn func([]byte, CaptureInfo), keep bool) (int, error) {
 	if err := h.takeStop(); err != nil {
 		return 0, err

@@ -141,8 +141,8 @@ func (b *bench) runOne(ctx context.Context, m mode, name string) (capture.Result
 	if err != nil {
 		return capture.Result{}, gen, err
 	}
-	if err := p.sendGo(); err != nil {
-		return capture.Result{}, gen, p.fail(err)
+	if err := p.sendGo(); err != nil { // it stops the capturer
+		return capture.Result{}, gen, err
 	}
 	if gen, err = b.runGen(ctx); err != nil {
 		return capture.Result{}, gen, p.fail(err)
